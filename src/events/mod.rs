@@ -1,0 +1,9 @@
+//! Events: the catalogue of canonical events, the dispatcher, and the dialect mapping.
+
+pub mod catalogue;
+pub mod dialects;
+pub mod dispatcher;
+
+pub use catalogue::*;
+pub use dialects::{Api, Delivery};
+pub use dispatcher::{Dispatcher, Handler, HandlerId, HostSink, Runtime};
