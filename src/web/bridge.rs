@@ -1,0 +1,298 @@
+//! The postMessage bridge between the widget page (in the iframe) and `embed.js` (in the host
+//! page).
+//!
+//! Messages are JSON strings `{"colloquy": 1, "op": ..., ...}`. Both sides pin the other's
+//! origin: the widget page learns the host origin from its URL (`?origin=`), only accepts
+//! messages whose `event.origin` is that origin and whose source is `window.parent`, and posts
+//! with that origin as `targetOrigin`; `embed.js` does the same with the widget origin, taken from
+//! its own `src`. Anything else is dropped. The protocol is documented in `docs/bridge.md`.
+
+use crate::events::{Api, Delivery, Handler, HostSink, dispatcher::HandlerResult};
+use futures::channel::oneshot;
+use futures::future::LocalBoxFuture;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
+use std::rc::Rc;
+
+/// Protocol version (the value of the `colloquy` key).
+pub const VERSION: u64 = 1;
+
+/// A handler the host registered: `id` names the function on the host side.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+pub struct HostRegistration {
+    /// Host-side function id.
+    pub id: u32,
+    /// The API it was registered through.
+    pub api: Api,
+    /// Event or callback name (`*`: all).
+    pub name: String,
+    /// Remove after the first call.
+    #[serde(default)]
+    pub once: bool,
+}
+
+/// Facts about the host page that the widget needs (visibility rules).
+#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+pub struct PageInfo {
+    /// `location.href` of the host page.
+    #[serde(default)]
+    pub url: String,
+    /// `innerWidth` of the host page, for the phone layout.
+    #[serde(default)]
+    pub width: f64,
+    /// `innerHeight` of the host page.
+    #[serde(default)]
+    pub height: f64,
+}
+
+/// Host page -> widget.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(tag = "op", rename_all = "camelCase")]
+pub enum HostMessage {
+    /// Start the widget with `config`; `handlers` were registered before the widget was ready.
+    Init {
+        /// The config object, functions removed.
+        config: Value,
+        /// Handlers registered so far (including config callbacks).
+        #[serde(default)]
+        handlers: Vec<HostRegistration>,
+        /// When `embed.js` loaded (epoch ms): the time of `chat:loaded`.
+        t0: f64,
+        /// The host page.
+        #[serde(default)]
+        page: PageInfo,
+    },
+    /// A handler was registered.
+    On(HostRegistration),
+    /// The host page's viewport changed size.
+    Resize {
+        /// `innerWidth`.
+        width: f64,
+        /// `innerHeight`.
+        height: f64,
+    },
+    /// A handler was removed.
+    Off {
+        /// Host-side function id.
+        id: u32,
+    },
+    /// The outcome of a `call`.
+    Ret {
+        /// The call id.
+        call: u32,
+        /// Whether the handler returned (or resolved) rather than threw (or rejected).
+        ok: bool,
+        /// The payload object as the handler left it.
+        #[serde(default)]
+        payload: Option<Value>,
+        /// What was thrown.
+        #[serde(default)]
+        error: Option<String>,
+    },
+    /// An instance method call.
+    Call {
+        /// Request id, answered by `done`.
+        req: u32,
+        /// Method name.
+        method: String,
+        /// Arguments.
+        #[serde(default)]
+        args: Vec<Value>,
+    },
+}
+
+/// Widget -> host page.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(tag = "op", rename_all = "camelCase")]
+pub enum WidgetMessage {
+    /// The widget page listens; the host may send `init`.
+    Hello,
+    /// Call host function `func` with `payload`; answer with `ret`.
+    Call {
+        /// Call id.
+        call: u32,
+        /// Host-side function id.
+        #[serde(rename = "fn")]
+        func: u32,
+        /// The argument (`null` with `bare`).
+        payload: Value,
+        /// Keys of `payload` to turn into `Date`s.
+        dates: Vec<String>,
+        /// Call with no argument (Chask `onReady`, ...).
+        bare: bool,
+    },
+    /// Dispatch `colloquy:<name>` on the host element.
+    Dom {
+        /// Canonical event name.
+        name: String,
+        /// `detail`.
+        detail: Value,
+    },
+    /// The widget's visible parts changed: resize the iframe to `width` x `height` (CSS
+    /// lengths; `0px` hides it).
+    Layout {
+        /// CSS width.
+        width: String,
+        /// CSS height.
+        height: String,
+    },
+    /// Answer to `init` or `call`.
+    Done {
+        /// The request id (`0` for init).
+        req: u32,
+        /// Success.
+        ok: bool,
+        /// Result value.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        value: Option<Value>,
+        /// Error message.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        error: Option<String>,
+    },
+}
+
+/// Encodes a message for the wire.
+pub fn encode(msg: &WidgetMessage) -> String {
+    let mut v = serde_json::to_value(msg).expect("messages serialize");
+    v["colloquy"] = VERSION.into();
+    v.to_string()
+}
+
+/// Decodes a message from the wire. `Ok(None)`: not a Colloquy message (ignored silently).
+pub fn decode(data: &str) -> Result<Option<HostMessage>, String> {
+    let Ok(v) = serde_json::from_str::<Value>(data) else { return Ok(None) };
+    match v.get("colloquy").and_then(Value::as_u64) {
+        None => Ok(None),
+        Some(VERSION) => serde_json::from_value(v).map(Some).map_err(|e| format!("malformed bridge message: {e}")),
+        Some(other) => Err(format!("bridge protocol version {other} is not supported (this widget speaks {VERSION})")),
+    }
+}
+
+/// The widget side of the bridge.
+pub struct Bridge {
+    origin: String,
+    target: web_sys::Window,
+    next_call: Cell<u32>,
+    pending: RefCell<HashMap<u32, oneshot::Sender<HandlerResult>>>,
+}
+
+impl Bridge {
+    /// A bridge to `target` (the parent window), pinned to `origin`.
+    pub fn new(target: web_sys::Window, origin: String) -> Rc<Self> {
+        Rc::new(Bridge { origin, target, next_call: Cell::new(1), pending: RefCell::default() })
+    }
+
+    /// The pinned host origin.
+    pub fn origin(&self) -> &str {
+        &self.origin
+    }
+
+    /// Posts a message to the host page.
+    pub fn send(&self, msg: &WidgetMessage) {
+        let _ = self.target.post_message(&encode(msg).into(), &self.origin);
+    }
+
+    /// The Colloquy message carried by `ev`, if it comes from the pinned origin and window.
+    pub fn accept(&self, ev: &web_sys::MessageEvent) -> Result<Option<HostMessage>, String> {
+        let from_parent = ev.source().map(|s| js_sys::Object::is(&s, self.target.as_ref())).unwrap_or(false);
+        if ev.origin() != self.origin || !from_parent {
+            return Ok(None);
+        }
+        match ev.data().as_string() {
+            Some(text) => decode(&text),
+            None => Ok(None),
+        }
+    }
+
+    /// Settles a pending `call` with the host's `ret`.
+    pub fn settle(&self, call: u32, result: HandlerResult) {
+        if let Some(tx) = self.pending.borrow_mut().remove(&call) {
+            let _ = tx.send(result);
+        }
+    }
+
+    /// A handler that calls host function `id`.
+    pub fn handler(self: &Rc<Self>, id: u32) -> Rc<dyn Handler> {
+        Rc::new(RemoteHandler { bridge: self.clone(), id })
+    }
+}
+
+impl HostSink for Bridge {
+    fn dom_event(&self, name: &str, detail: &Value) {
+        self.send(&WidgetMessage::Dom { name: name.to_owned(), detail: detail.clone() });
+    }
+}
+
+/// A handler living in the host page.
+struct RemoteHandler {
+    bridge: Rc<Bridge>,
+    id: u32,
+}
+
+/// Forgets a pending call when its future is dropped (on timeout).
+struct PendingGuard(Rc<Bridge>, u32);
+
+impl Drop for PendingGuard {
+    fn drop(&mut self) {
+        self.0.pending.borrow_mut().remove(&self.1);
+    }
+}
+
+impl Handler for RemoteHandler {
+    fn call(&self, d: &Delivery) -> LocalBoxFuture<'static, HandlerResult> {
+        let call = self.bridge.next_call.get();
+        self.bridge.next_call.set(call + 1);
+        let (tx, rx) = oneshot::channel();
+        self.bridge.pending.borrow_mut().insert(call, tx);
+        self.bridge.send(&WidgetMessage::Call {
+            call,
+            func: self.id,
+            payload: d.payload.clone(),
+            dates: d.dates.iter().map(|s| (*s).to_owned()).collect(),
+            bare: d.payload.is_null(),
+        });
+        let guard = PendingGuard(self.bridge.clone(), call);
+        Box::pin(async move {
+            let _guard = guard;
+            rx.await.unwrap_or_else(|_| Err("the host page went away".into()))
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn decodes_the_host_messages() {
+        let init = r#"{"colloquy":1,"op":"init","config":{"mode":"iframe"},"t0":5,
+                       "handlers":[{"id":1,"api":"chask","name":"onReady"}]}"#;
+        let Some(HostMessage::Init { config, handlers, t0, .. }) = decode(init).unwrap() else { panic!() };
+        assert_eq!(config, json!({"mode": "iframe"}));
+        assert_eq!(t0, 5.0);
+        assert_eq!(handlers[0], HostRegistration { id: 1, api: Api::Chask, name: "onReady".into(), once: false });
+        assert_eq!(
+            decode(r#"{"colloquy":1,"op":"ret","call":3,"ok":false,"error":"boom"}"#).unwrap(),
+            Some(HostMessage::Ret { call: 3, ok: false, payload: None, error: Some("boom".into()) })
+        );
+    }
+
+    #[test]
+    fn ignores_foreign_messages_and_rejects_malformed_ones() {
+        assert_eq!(decode("not json").unwrap(), None);
+        assert_eq!(decode(r#"{"type":"webpackOk"}"#).unwrap(), None);
+        assert!(decode(r#"{"colloquy":1,"op":"on","id":"x"}"#).unwrap_err().contains("malformed"));
+        assert!(decode(r#"{"colloquy":1,"op":"launch"}"#).is_err());
+        assert!(decode(r#"{"colloquy":2,"op":"off","id":1}"#).unwrap_err().contains("version 2"));
+    }
+
+    #[test]
+    fn encodes_with_the_version_tag() {
+        let text = encode(&WidgetMessage::Layout { width: "96px".into(), height: "96px".into() });
+        let v: Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(v, json!({"colloquy": 1, "op": "layout", "width": "96px", "height": "96px"}));
+    }
+}

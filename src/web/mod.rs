@@ -1,0 +1,43 @@
+//! The browser side of the dispatcher: the runtime, direct JS handlers, DOM events, and the
+//! postMessage bridge to the host page.
+
+pub mod bridge;
+pub mod js;
+
+use crate::events::Runtime;
+use futures::future::LocalBoxFuture;
+
+/// [`Runtime`] on the browser's clock, timers and microtask queue.
+pub struct WebRuntime;
+
+impl Runtime for WebRuntime {
+    fn now_ms(&self) -> f64 {
+        js_sys::Date::now()
+    }
+
+    fn sleep(&self, ms: u32) -> LocalBoxFuture<'static, ()> {
+        Box::pin(gloo_timers::future::TimeoutFuture::new(ms))
+    }
+
+    fn spawn(&self, fut: LocalBoxFuture<'static, ()>) {
+        wasm_bindgen_futures::spawn_local(fut);
+    }
+
+    fn console_error(&self, message: &str) {
+        web_sys::console::error_1(&message.into());
+    }
+
+    fn next_frame(&self) -> LocalBoxFuture<'static, ()> {
+        let (tx, rx) = futures::channel::oneshot::channel::<()>();
+        leptos::prelude::request_animation_frame(move || {
+            let _ = tx.send(());
+        });
+        Box::pin(async move {
+            let _ = rx.await;
+        })
+    }
+
+    fn random(&self) -> f64 {
+        js_sys::Math::random()
+    }
+}
