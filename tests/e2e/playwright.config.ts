@@ -1,0 +1,53 @@
+import { defineConfig, devices } from "@playwright/test";
+
+// Two origins, like production: the widget (its own server, serving the release build) and a
+// host site that embeds it through embed.js. `cargo xtask test` builds both before running this.
+export const WIDGET = "http://127.0.0.1:18080";
+export const SITE = "http://localhost:18081";
+
+const server = process.env.COLLOQUY_SERVER ?? "../../target/debug/colloquy-server";
+
+export default defineConfig({
+  testDir: ".",
+  outputDir: "../../target/playwright/results",
+  snapshotPathTemplate: "{testDir}/__screenshots__/{testFilePath}/{arg}{ext}",
+  fullyParallel: true,
+  forbidOnly: !!process.env.CI,
+  retries: process.env.CI ? 2 : 0,
+  workers: 2,
+  timeout: 30_000,
+  expect: { timeout: 10_000, toHaveScreenshot: { maxDiffPixelRatio: 0.01, animations: "disabled" } },
+  reporter: [["list"], ["html", { outputFolder: "../../target/playwright/report", open: "never" }]],
+  use: {
+    baseURL: SITE,
+    trace: "retain-on-failure",
+    launchOptions: {
+      executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
+      args: [
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        "--font-render-hinting=none",
+      ],
+    },
+  },
+  projects: [{ name: "chromium", use: { ...devices["Desktop Chrome"], viewport: { width: 1280, height: 800 } } }],
+  webServer: [
+    {
+      command: `${server} --dist ../../dist --addr 127.0.0.1:18080`,
+      url: `${WIDGET}/embed.js`,
+      reuseExistingServer: !process.env.CI,
+      stdout: "pipe",
+    },
+    {
+      command: `${server} --dist site --addr 127.0.0.1:18081`,
+      url: "http://127.0.0.1:18081/",
+      reuseExistingServer: !process.env.CI,
+      stdout: "pipe",
+    },
+  ],
+});
