@@ -1,0 +1,62 @@
+//! `cargo xtask <command>`: set-up, build, demo and tests of Colloquy on a bare machine.
+//!
+//! Every tool is found or installed here, and skipped when the right version is present:
+//! a wasm32 standard library, trunk, the wasm-bindgen CLI (the version in Cargo.lock), wasm-opt
+//! (npm `binaryen`), Debian's chromium + chromium-driver, and the npm packages of the browser
+//! tests. README.md explains why each path exists.
+
+mod setup;
+mod steps;
+
+use setup::Needs;
+use std::process::ExitCode;
+
+const BROWSER: Needs = Needs { browser: true };
+const NO_BROWSER: Needs = Needs { browser: false };
+
+const USAGE: &str = "\
+usage: cargo xtask <command>
+
+commands:
+  setup            install what is missing (wasm32 std, trunk, wasm-bindgen, wasm-opt, chromium, npm packages)
+  build            setup, then build the release widget and demo into dist/
+  demo [--port N]  setup, build, and serve the demo page on http://127.0.0.1:8080
+  test             setup, build, and run every test layer (native, wasm in Chromium, Playwright)
+";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("setup") => setup::Setup::run(BROWSER).map(|_| ()),
+        Some("build") => setup::Setup::run(NO_BROWSER).and_then(|s| steps::build(&s)),
+        Some("demo") => {
+            let port = match args.iter().position(|a| a == "--port").and_then(|i| args.get(i + 1)) {
+                Some(p) => match p.parse::<u16>() {
+                    Ok(p) => p,
+                    Err(_) => return usage_error("--port needs a number"),
+                },
+                None => 8080,
+            };
+            setup::Setup::run(NO_BROWSER).and_then(|s| steps::demo(&s, port))
+        }
+        Some("test") => setup::Setup::run(BROWSER).and_then(|s| steps::test(&s)),
+        Some("-h" | "--help" | "help") | None => {
+            print!("{USAGE}");
+            return ExitCode::SUCCESS;
+        }
+        Some(other) => return usage_error(&format!("unknown command `{other}`")),
+    };
+    steps::print_timings();
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("\nxtask: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn usage_error(msg: &str) -> ExitCode {
+    eprintln!("xtask: {msg}\n\n{USAGE}");
+    ExitCode::from(2)
+}

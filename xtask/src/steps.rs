@@ -1,0 +1,130 @@
+//! Build, demo and test steps, and the small process helpers they share. Every step prints what
+//! it runs and how long it took; a summary closes every command.
+
+use crate::setup::Setup;
+use std::cell::RefCell;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+thread_local! {
+    static TIMINGS: RefCell<Vec<(String, Duration, bool)>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Runs `f` as a named step, printing its start, its duration, and recording both.
+pub fn step<T>(name: &str, f: impl FnOnce() -> Result<T, String>) -> Result<T, String> {
+    println!("\n==> {name}");
+    let start = Instant::now();
+    let result = f();
+    let took = start.elapsed();
+    let ok = result.is_ok();
+    println!("<== {name}: {} in {}", if ok { "done" } else { "FAILED" }, fmt(took));
+    TIMINGS.with(|t| t.borrow_mut().push((name.to_owned(), took, ok)));
+    result
+}
+
+/// Prints the durations of every step so far.
+pub fn print_timings() {
+    TIMINGS.with(|t| {
+        let t = t.borrow();
+        if t.is_empty() {
+            return;
+        }
+        println!("\nxtask summary:");
+        for (name, took, ok) in t.iter() {
+            println!("  {:>9}  {}{name}", fmt(*took), if *ok { "" } else { "FAILED " });
+        }
+        let total: Duration = t.iter().map(|(_, d, _)| *d).sum();
+        println!("  {:>9}  total", fmt(total));
+    });
+}
+
+fn fmt(d: Duration) -> String {
+    let s = d.as_secs_f64();
+    if s < 60.0 { format!("{s:.1}s") } else { format!("{}m{:02}s", (s / 60.0) as u64, s as u64 % 60) }
+}
+
+/// Runs a command with inherited output; fails on a non-zero exit.
+pub fn run(cmd: &mut Command) -> Result<(), String> {
+    let mut shown = cmd.get_program().to_string_lossy().into_owned();
+    for arg in cmd.get_args() {
+        shown.push(' ');
+        shown.push_str(&arg.to_string_lossy());
+    }
+    println!("    $ {shown}");
+    let status = cmd.status().map_err(|e| format!("cannot run {shown}: {e}"))?;
+    if status.success() { Ok(()) } else { Err(format!("`{shown}` failed ({status})")) }
+}
+
+/// Runs a command quietly and returns its stdout, if it ran and succeeded.
+pub fn capture(cmd: &mut Command) -> Option<String> {
+    let out = cmd.stdin(Stdio::null()).stderr(Stdio::null()).output().ok()?;
+    out.status.success().then(|| String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+/// Builds the release widget (dist/), the demo bundle (dist/demo/) and the server.
+pub fn build(s: &Setup) -> Result<(), String> {
+    step("build widget (trunk, release)", || run(s.wasm_command("trunk").args(["build", "--release"])))?;
+    step("build demo bundle (trunk, release)", || {
+        run(s.wasm_command("trunk").args([
+            "build",
+            "demo/index.html",
+            "--release",
+            "--dist",
+            "dist/demo",
+            "--public-url",
+            "./",
+        ]))
+    })?;
+    step("build server", || run(s.command("cargo").args(["build", "-p", "colloquy-server"])))
+}
+
+/// Builds, then serves `dist/` on 127.0.0.1:`port` until interrupted.
+pub fn demo(s: &Setup, port: u16) -> Result<(), String> {
+    build(s)?;
+    let addr = format!("127.0.0.1:{port}");
+    println!("\nColloquy demo: open http://{addr}/ (Ctrl-C stops)");
+    print_timings();
+    let server = s.root.join("target/debug/colloquy-server");
+    run(s.command(server.to_str().unwrap_or("target/debug/colloquy-server")).args(["--dist", "dist", "--addr", &addr]))
+}
+
+/// Every test layer; stops at the first failing one.
+pub fn test(s: &Setup) -> Result<(), String> {
+    step("format check (cargo fmt --check)", || {
+        if capture(s.command("cargo").args(["fmt", "--version"])).is_none() {
+            println!("    rustfmt is not installed; skipped");
+            return Ok(());
+        }
+        run(s.command("cargo").args(["fmt", "--all", "--check"]))
+    })?;
+    step("layer 1: native tests (cargo test --workspace)", || run(s.command("cargo").args(["test", "--workspace"])))?;
+    step("layer 2: wasm tests in headless Chromium (wasm-bindgen-test)", || {
+        let mut cmd = s.wasm_command("cargo");
+        cmd.args(["test", "-p", "colloquy", "--target", "wasm32-unknown-unknown"]);
+        for test in wasm_test_targets(s)? {
+            cmd.args(["--test", &test]);
+        }
+        cmd.env("CHROMEDRIVER", "/usr/bin/chromedriver").env("WASM_BINDGEN_TEST_TIMEOUT", "120");
+        run(&mut cmd)
+    })?;
+    build(s)?;
+    step("layer 3: Playwright against the release build", || {
+        run(s
+            .command("npx")
+            .args(["playwright", "test", "--config", "tests/e2e/playwright.config.ts"])
+            .env("CI", "1")
+            .env("COLLOQUY_SERVER", s.root.join("target/debug/colloquy-server")))
+    })
+}
+
+/// The wasm-bindgen-test files: every `tests/*.rs`.
+fn wasm_test_targets(s: &Setup) -> Result<Vec<String>, String> {
+    let dir = s.root.join("tests");
+    let mut names: Vec<String> = std::fs::read_dir(&dir)
+        .map_err(|e| format!("{}: {e}", dir.display()))?
+        .filter_map(|e| e.ok())
+        .filter_map(|e| e.file_name().to_str().and_then(|n| n.strip_suffix(".rs")).map(str::to_owned))
+        .collect();
+    names.sort();
+    Ok(names)
+}
