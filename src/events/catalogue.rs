@@ -3,13 +3,17 @@
 //! The serialized form of an [`Event`] is exactly what a native `instance.on(name, fn)` handler
 //! receives (`type` plus the payload fields). For the seventeen events that watsonx Orchestrate
 //! documents (seed 004) that is the watsonx shape; the other dialects are derived from it in
-//! [`super::dialects`].
+//! [`super::dialects`]. TypeScript definitions of every payload are generated from these types
+//! (`public/colloquy.d.ts`).
 
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
+use serde_json::{Map, Value};
+#[cfg(test)]
+use ts_rs::TS;
 
 /// Which of the two top-level parts of the widget are visible.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(TS))]
 pub struct ViewState {
     /// The launcher bubble.
     pub launcher: bool,
@@ -23,11 +27,14 @@ impl ViewState {
     pub const CLOSED: ViewState = ViewState { launcher: true, main_window: false };
     /// Window open; the launcher hides behind it (as in watsonx).
     pub const OPEN: ViewState = ViewState { launcher: false, main_window: true };
+    /// Nothing visible (visibility rules failed).
+    pub const HIDDEN: ViewState = ViewState { launcher: false, main_window: false };
 }
 
 /// Why the view changed (seed 004 lists the first four; `mainWindowClosed` is the close button
 /// and Escape).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(test, derive(TS))]
 #[serde(rename_all = "camelCase")]
 pub enum ViewChangeReason {
     /// The user clicked the launcher.
@@ -43,7 +50,8 @@ pub enum ViewChangeReason {
 }
 
 /// `view:pre:change` / `view:change` payload.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(test, derive(TS))]
 #[serde(rename_all = "camelCase")]
 pub struct ViewChange {
     /// Why the view changes.
@@ -54,8 +62,30 @@ pub struct ViewChange {
     pub new_view_state: ViewState,
 }
 
-/// The user's text inside an outgoing message (`message.message` in seed 004).
+/// View properties (`view:properties:*`): only the ones that change are present.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(TS))]
+pub struct ViewProperties {
+    /// The window fills the height of the page (and more of its width).
+    pub maximized: bool,
+}
+
+/// A file attached to a user message.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(TS))]
+#[serde(rename_all = "camelCase")]
+pub struct Attachment {
+    /// File name.
+    pub name: String,
+    /// MIME type.
+    pub file_type: String,
+    /// Size in bytes.
+    pub file_size: f64,
+}
+
+/// The user's text inside an outgoing message (`message.message` in seed 004).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(test, derive(TS))]
 pub struct MessageInput {
     /// Always `"user"`.
     pub role: String,
@@ -64,7 +94,8 @@ pub struct MessageInput {
 }
 
 /// The payload of `pre:send` and `send`: `message.message.content` is the text.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(test, derive(TS))]
 #[serde(rename_all = "camelCase")]
 pub struct OutgoingMessage {
     /// Message id, stable from `pre:send` to delivery status updates.
@@ -75,10 +106,20 @@ pub struct OutgoingMessage {
     pub thread_id: String,
     /// Epoch milliseconds.
     pub timestamp: f64,
+    /// Attached files.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(test, ts(optional = nullable))]
+    pub attachments: Vec<Attachment>,
 }
 
 /// One item of an agent message (`message.content[]` in seed 004).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+///
+/// `type` is `text` (markdown), `button` (a response button: `label`, `value`, `buttonType`
+/// `post_back` sends the value as the user's reply, `custom_event` only fires the event),
+/// `user_defined` (rendered by the host through `userDefinedResponse`), or anything else
+/// (treated like `user_defined`).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(TS))]
 pub struct ContentItem {
     /// Item id.
     #[serde(default)]
@@ -88,28 +129,84 @@ pub struct ContentItem {
     pub kind: String,
     /// Text of the item, markdown for `text`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(test, ts(optional))]
     pub text: Option<String>,
+    /// Button label.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(test, ts(optional))]
+    pub label: Option<String>,
+    /// Button value.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(test, ts(optional))]
+    pub value: Option<String>,
+    /// `post_back` (default) or `custom_event`.
+    #[serde(default, rename = "buttonType", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(test, ts(optional))]
+    pub button_type: Option<String>,
+    /// Data for the host's renderer (`user_defined` items).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(test, ts(optional))]
+    pub user_defined: Option<Value>,
 }
 
 impl ContentItem {
     /// A markdown text item.
     pub fn text(id: impl Into<String>, text: impl Into<String>) -> Self {
-        ContentItem { id: id.into(), kind: "text".into(), text: Some(text.into()) }
+        ContentItem { id: id.into(), kind: "text".into(), text: Some(text.into()), ..Default::default() }
     }
+
+    /// A response button.
+    pub fn button(id: impl Into<String>, label: &str, value: &str) -> Self {
+        ContentItem {
+            id: id.into(),
+            kind: "button".into(),
+            label: Some(label.into()),
+            value: Some(value.into()),
+            button_type: Some("post_back".into()),
+            ..Default::default()
+        }
+    }
+
+    /// Whether the widget renders the item itself; anything else goes to `userDefinedResponse`.
+    pub fn is_native(&self) -> bool {
+        matches!(self.kind.as_str(), "text" | "button")
+    }
+}
+
+/// Who wrote an agent message.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(TS))]
+#[serde(rename_all = "lowercase")]
+pub enum AgentKind {
+    /// The AI agent.
+    #[default]
+    Bot,
+    /// A human agent after a handoff.
+    Human,
 }
 
 /// An agent (or human agent) message: the payload of `pre:receive` and `receive`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(TS))]
 #[serde(rename_all = "camelCase")]
 pub struct AgentMessage {
     /// Message id.
     pub id: String,
     /// Conversation (thread) id.
+    #[serde(default)]
     pub thread_id: String,
     /// Content items; a `pre:receive` handler may rewrite them.
     pub content: Vec<ContentItem>,
     /// Epoch milliseconds.
+    #[serde(default)]
     pub timestamp: f64,
+    /// AI or human agent.
+    #[serde(default)]
+    pub from: AgentKind,
+    /// The human agent's name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(test, ts(optional))]
+    pub agent_name: Option<String>,
 }
 
 impl AgentMessage {
@@ -121,8 +218,24 @@ impl AgentMessage {
     }
 }
 
+/// A message of a loaded thread (`pre:threadLoaded`, seed 004).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(TS))]
+pub struct ThreadMessage {
+    /// Message id.
+    pub id: String,
+    /// `user` or `response`.
+    pub sender: String,
+    /// Content items (`[{type: "text", text}]` for user messages).
+    pub content: Vec<ContentItem>,
+    /// State of the message: `timestamp` (epoch ms), `status`, `from`, `agentName`.
+    #[serde(default)]
+    pub message_state: Value,
+}
+
 /// One chunk of a streamed reply (`delta.content[]` in seed 004).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(TS))]
 pub struct DeltaItem {
     /// Item id.
     #[serde(default)]
@@ -135,7 +248,8 @@ pub struct DeltaItem {
 }
 
 /// `delta` of `pre:stream:delta`.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(test, derive(TS))]
 pub struct Delta {
     /// `assistant`.
     pub role: String,
@@ -144,7 +258,8 @@ pub struct Delta {
 }
 
 /// A `pre:stream:delta` payload.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(test, derive(TS))]
 #[serde(rename_all = "camelCase")]
 pub struct StreamDelta {
     /// The message being streamed.
@@ -159,8 +274,82 @@ pub struct StreamDelta {
     pub message: AgentMessage,
 }
 
+/// Where an `action:triggered` came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(test, derive(TS))]
+#[serde(rename_all = "lowercase")]
+pub enum ActionSource {
+    /// An action from the config (`data.actions`, seed 001).
+    Config,
+    /// A button inside an agent response.
+    Response,
+}
+
+/// `action:triggered`: an action button, form or link, or a response button.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(test, derive(TS))]
+#[serde(rename_all = "camelCase")]
+pub struct ActionTriggered {
+    /// The action id (a response button's value).
+    pub action_id: String,
+    /// `button`, `form` or `link`.
+    pub action_type: String,
+    /// Form values, a link's `url`, a button's `label`/`value`.
+    #[cfg_attr(test, ts(type = "Record<string, any>"))]
+    pub data: Map<String, Value>,
+    /// Config action or response button.
+    pub source: ActionSource,
+    /// The response button item (response buttons only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(test, ts(optional))]
+    pub content_item: Option<ContentItem>,
+    /// The message holding the button (response buttons only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(test, ts(optional))]
+    pub message: Option<AgentMessage>,
+}
+
+/// How a conversation ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(test, derive(TS))]
+#[serde(rename_all = "camelCase")]
+pub enum EndReason {
+    /// The visitor ended it.
+    User,
+    /// The agent (or human agent) ended it.
+    Agent,
+    /// The host called `endConversation()`.
+    Host,
+    /// The conversation was restarted.
+    Restart,
+}
+
+/// `feedback` (seed 004).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(test, derive(TS))]
+#[serde(rename_all = "camelCase")]
+pub struct Feedback {
+    /// The content item rated.
+    pub message_item: ContentItem,
+    /// The message rated.
+    pub message: AgentMessage,
+    /// Thumbs up (`true`) or down.
+    pub is_positive: bool,
+    /// `button` (thumbs) or `details` (the popup was submitted).
+    pub interaction_type: String,
+    /// Free text from the details popup.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(test, ts(optional))]
+    pub text: Option<String>,
+    /// Categories chosen in the details popup.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(test, ts(optional))]
+    pub categories: Option<Vec<String>>,
+}
+
 /// Error codes: the four of seed 002 and Colloquy's own.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(TS))]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum ErrorCode {
     /// Failed to connect to the agent.
@@ -183,6 +372,7 @@ pub enum ErrorCode {
 
 /// The `error` payload (seed 002's `WidgetError`).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(TS))]
 pub struct WidgetError {
     /// Machine-readable code.
     pub code: ErrorCode,
@@ -190,6 +380,7 @@ pub struct WidgetError {
     pub message: String,
     /// Extra details.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(test, ts(optional))]
     pub details: Option<Value>,
 }
 
@@ -211,6 +402,7 @@ impl WidgetError {
 /// Events are never deserialized whole: what a `pre:*` handler may change is read back field
 /// by field in [`Event::with_rewrite`].
 #[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(test, derive(TS))]
 #[serde(tag = "type")]
 pub enum Event {
     /// The embed script loaded (saEvents `CHAT_LOADED`).
@@ -234,11 +426,48 @@ pub enum Event {
     /// After the view changed.
     #[serde(rename = "view:change")]
     ViewChange(ViewChange),
+    /// Before the window is maximized or restored; handlers may rewrite `newViewState`.
+    #[serde(rename = "view:properties:pre:change", rename_all = "camelCase")]
+    ViewPropertiesPreChange {
+        /// The properties about to change.
+        new_view_state: ViewProperties,
+    },
+    /// After the window was maximized or restored.
+    #[serde(rename = "view:properties:change", rename_all = "camelCase")]
+    ViewPropertiesChange {
+        /// The properties that changed.
+        new_view_state: ViewProperties,
+    },
     /// A new conversation began.
     #[serde(rename = "conversation:started", rename_all = "camelCase")]
     ConversationStarted {
         /// Conversation id.
         conversation_id: String,
+    },
+    /// The conversation ended.
+    #[serde(rename = "conversation:ended", rename_all = "camelCase")]
+    ConversationEnded {
+        /// Conversation id.
+        conversation_id: String,
+        /// Who ended it.
+        reason: EndReason,
+    },
+    /// Before the conversation restarts; a handler may set `cancel = true`.
+    #[serde(rename = "pre:restartConversation")]
+    PreRestartConversation {
+        /// Set by a handler to keep the conversation.
+        #[serde(skip_serializing_if = "is_false")]
+        #[cfg_attr(test, ts(as = "Option<bool>", optional))]
+        cancel: bool,
+    },
+    /// The conversation restarted; the next message starts a new one.
+    #[serde(rename = "restartConversation")]
+    RestartConversation,
+    /// History is about to render; handlers may rewrite `messages`.
+    #[serde(rename = "pre:threadLoaded")]
+    PreThreadLoaded {
+        /// The messages to load.
+        messages: Vec<ThreadMessage>,
     },
     /// Before a user message is sent; handlers may rewrite `message.message.content`, or set
     /// `cancel = true` to drop the message.
@@ -248,6 +477,7 @@ pub enum Event {
         message: OutgoingMessage,
         /// Set by a handler to cancel the send.
         #[serde(skip_serializing_if = "is_false")]
+        #[cfg_attr(test, ts(as = "Option<bool>", optional))]
         cancel: bool,
     },
     /// After a user message was handed to the agent.
@@ -271,6 +501,66 @@ pub enum Event {
         /// The message as rendered.
         message: AgentMessage,
     },
+    /// The conversation was transferred to a human queue.
+    #[serde(rename = "handoff:queued", rename_all = "camelCase")]
+    HandoffQueued {
+        /// Conversation id.
+        conversation_id: String,
+        /// Place in the queue, when known.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        #[cfg_attr(test, ts(optional))]
+        position: Option<u32>,
+    },
+    /// A human agent joined.
+    #[serde(rename = "handoff:connected", rename_all = "camelCase")]
+    HandoffConnected {
+        /// Conversation id.
+        conversation_id: String,
+        /// The agent's display name.
+        agent_name: String,
+    },
+    /// An action (config button, form, link) or a response button was used.
+    #[serde(rename = "action:triggered")]
+    ActionTriggered(ActionTriggered),
+    /// The lead form was completed.
+    #[serde(rename = "lead:captured")]
+    LeadCaptured {
+        /// Field values by key (`name`, `email`, `phone`, custom fields).
+        #[cfg_attr(test, ts(type = "Record<string, string>"))]
+        lead: Map<String, Value>,
+    },
+    /// A response item the widget does not render itself; the host renders into
+    /// `hostElement` (added by the sink).
+    #[serde(rename = "userDefinedResponse", rename_all = "camelCase")]
+    UserDefinedResponse {
+        /// The item.
+        content_item: ContentItem,
+        /// The whole message.
+        message: AgentMessage,
+        /// Id of the element prepared for the host (not part of the payload).
+        #[serde(skip)]
+        #[cfg_attr(test, ts(skip))]
+        element_id: String,
+    },
+    /// Feedback on an agent message.
+    #[serde(rename = "feedback")]
+    Feedback(Feedback),
+    /// A file was attached.
+    #[serde(rename = "attachment:uploaded")]
+    AttachmentUploaded(Attachment),
+    /// The host called `updateUser`.
+    #[serde(rename = "user:updated")]
+    UserUpdated {
+        /// The user, after the update.
+        #[cfg_attr(test, ts(type = "Record<string, any>"))]
+        user: Map<String, Value>,
+    },
+    /// The JWT expired; a handler sets `authToken` to a fresh one.
+    #[serde(rename = "authTokenNeeded", rename_all = "camelCase")]
+    AuthTokenNeeded {
+        /// The expired token (or null); set it to the new token.
+        auth_token: Option<String>,
+    },
     /// Something failed.
     #[serde(rename = "error")]
     Error(WidgetError),
@@ -279,6 +569,37 @@ pub enum Event {
 fn is_false(b: &bool) -> bool {
     !*b
 }
+
+/// Every canonical event name, in catalogue order.
+pub const EVENT_NAMES: &[&str] = &[
+    "chat:loaded",
+    "chat:visible",
+    "chat:ready",
+    "view:pre:change",
+    "view:change",
+    "view:properties:pre:change",
+    "view:properties:change",
+    "conversation:started",
+    "conversation:ended",
+    "pre:restartConversation",
+    "restartConversation",
+    "pre:threadLoaded",
+    "pre:send",
+    "send",
+    "pre:stream:delta",
+    "pre:receive",
+    "receive",
+    "handoff:queued",
+    "handoff:connected",
+    "action:triggered",
+    "lead:captured",
+    "userDefinedResponse",
+    "feedback",
+    "attachment:uploaded",
+    "user:updated",
+    "authTokenNeeded",
+    "error",
+];
 
 impl Event {
     /// The canonical name (the `type` field).
@@ -289,19 +610,45 @@ impl Event {
             Event::ChatReady => "chat:ready",
             Event::ViewPreChange(_) => "view:pre:change",
             Event::ViewChange(_) => "view:change",
+            Event::ViewPropertiesPreChange { .. } => "view:properties:pre:change",
+            Event::ViewPropertiesChange { .. } => "view:properties:change",
             Event::ConversationStarted { .. } => "conversation:started",
+            Event::ConversationEnded { .. } => "conversation:ended",
+            Event::PreRestartConversation { .. } => "pre:restartConversation",
+            Event::RestartConversation => "restartConversation",
+            Event::PreThreadLoaded { .. } => "pre:threadLoaded",
             Event::PreSend { .. } => "pre:send",
             Event::Send { .. } => "send",
             Event::PreStreamDelta(_) => "pre:stream:delta",
             Event::PreReceive { .. } => "pre:receive",
             Event::Receive { .. } => "receive",
+            Event::HandoffQueued { .. } => "handoff:queued",
+            Event::HandoffConnected { .. } => "handoff:connected",
+            Event::ActionTriggered(_) => "action:triggered",
+            Event::LeadCaptured { .. } => "lead:captured",
+            Event::UserDefinedResponse { .. } => "userDefinedResponse",
+            Event::Feedback(_) => "feedback",
+            Event::AttachmentUploaded(_) => "attachment:uploaded",
+            Event::UserUpdated { .. } => "user:updated",
+            Event::AuthTokenNeeded { .. } => "authTokenNeeded",
             Event::Error(_) => "error",
         }
     }
 
-    /// Whether handlers run before the change and may rewrite the payload.
-    pub fn is_pre(&self) -> bool {
-        self.name().contains("pre:")
+    /// Whether handlers run before the change and may rewrite the payload (`pre:*` and
+    /// `authTokenNeeded`).
+    pub fn is_mutable(&self) -> bool {
+        matches!(
+            self,
+            Event::ViewPreChange(_)
+                | Event::ViewPropertiesPreChange { .. }
+                | Event::PreRestartConversation { .. }
+                | Event::PreThreadLoaded { .. }
+                | Event::PreSend { .. }
+                | Event::PreStreamDelta(_)
+                | Event::PreReceive { .. }
+                | Event::AuthTokenNeeded { .. }
+        )
     }
 
     /// The payload as a native handler sees it.
@@ -309,20 +656,22 @@ impl Event {
         serde_json::to_value(self).expect("events always serialize")
     }
 
-    /// Applies what a `pre:*` handler changed in `value` (the payload it was given). Only the
-    /// documented mutable fields are read; a field of the wrong shape is an error and nothing is
-    /// applied.
+    /// Applies what a handler of a mutable event changed in `value` (the payload it was given).
+    /// Only the documented mutable fields are read; a field of the wrong shape is an error and
+    /// nothing is applied.
     pub fn with_rewrite(&self, value: &Value) -> Result<Event, String> {
         fn at<T: serde::de::DeserializeOwned>(value: &Value, pointer: &str) -> Result<T, String> {
             let field = value.pointer(pointer).ok_or_else(|| format!("`{}` is missing", dotted(pointer)))?;
             T::deserialize(field).map_err(|e| format!("`{}` is invalid: {e}", dotted(pointer)))
         }
+        let cancelled = || value.get("cancel").and_then(Value::as_bool).unwrap_or(false);
         let mut event = self.clone();
         match &mut event {
             Event::PreSend { message, cancel } => {
                 message.message.content = at(value, "/message/message/content")?;
-                *cancel = value.get("cancel").and_then(Value::as_bool).unwrap_or(false);
+                *cancel = cancelled();
             }
+            Event::PreRestartConversation { cancel } => *cancel = cancelled(),
             Event::PreReceive { message } => message.content = at(value, "/message/content")?,
             Event::PreStreamDelta(delta) => {
                 delta.delta.content = at(value, "/delta/content")?;
@@ -332,7 +681,10 @@ impl Event {
                     delta.delta.content = vec![DeltaItem { id, response_type: "text".into(), text: text.into() }];
                 }
             }
+            Event::PreThreadLoaded { messages } => *messages = at(value, "/messages")?,
             Event::ViewPreChange(change) => change.new_view_state = at(value, "/newViewState")?,
+            Event::ViewPropertiesPreChange { new_view_state } => *new_view_state = at(value, "/newViewState")?,
+            Event::AuthTokenNeeded { auth_token } => *auth_token = at(value, "/authToken")?,
             _ => {}
         }
         Ok(event)
@@ -348,17 +700,19 @@ mod tests {
     use super::*;
     use serde_json::json;
 
+    fn outgoing(text: &str) -> OutgoingMessage {
+        OutgoingMessage {
+            id: "m1".into(),
+            message: MessageInput { role: "user".into(), content: text.into() },
+            thread_id: "t1".into(),
+            timestamp: 5.0,
+            attachments: vec![],
+        }
+    }
+
     #[test]
     fn pre_send_serializes_in_the_watsonx_shape() {
-        let ev = Event::PreSend {
-            message: OutgoingMessage {
-                id: "m1".into(),
-                message: MessageInput { role: "user".into(), content: " hi ".into() },
-                thread_id: "t1".into(),
-                timestamp: 5.0,
-            },
-            cancel: false,
-        };
+        let ev = Event::PreSend { message: outgoing(" hi "), cancel: false };
         assert_eq!(
             ev.to_value(),
             json!({"type": "pre:send", "message": {"id": "m1", "message": {"role": "user", "content": " hi "}, "threadId": "t1", "timestamp": 5.0}})
@@ -394,7 +748,14 @@ mod tests {
                 role: "assistant".into(),
                 content: vec![DeltaItem { id: "r-0".into(), response_type: "text".into(), text: "Hel".into() }],
             },
-            message: AgentMessage { id: "r".into(), thread_id: "t".into(), content: vec![], timestamp: 0.0 },
+            message: AgentMessage {
+                id: "r".into(),
+                thread_id: "t".into(),
+                content: vec![],
+                timestamp: 0.0,
+                from: AgentKind::Bot,
+                agent_name: None,
+            },
         });
         let mut suppressed = ev.to_value();
         suppressed["delta"]["content"] = json!([]);
@@ -404,6 +765,22 @@ mod tests {
         replaced["delta"]["text"] = json!("HEL");
         let Event::PreStreamDelta(d) = ev.with_rewrite(&replaced).unwrap() else { panic!() };
         assert_eq!(d.delta.content[0].text, "HEL");
+    }
+
+    #[test]
+    fn auth_token_and_thread_rewrites() {
+        let ev = Event::AuthTokenNeeded { auth_token: None };
+        assert_eq!(ev.to_value(), json!({"type": "authTokenNeeded", "authToken": null}));
+        let Event::AuthTokenNeeded { auth_token } = ev.with_rewrite(&json!({"authToken": "new"})).unwrap() else {
+            panic!()
+        };
+        assert_eq!(auth_token.as_deref(), Some("new"));
+
+        let ev = Event::PreThreadLoaded { messages: vec![] };
+        let rewritten =
+            json!({"messages": [{"id": "a", "sender": "user", "content": [{"type": "text", "text": "hi"}]}]});
+        let Event::PreThreadLoaded { messages } = ev.with_rewrite(&rewritten).unwrap() else { panic!() };
+        assert_eq!(messages[0].content[0].text.as_deref(), Some("hi"));
     }
 
     #[test]
@@ -419,6 +796,24 @@ mod tests {
                    "oldViewState": {"launcher": false, "mainWindow": false},
                    "newViewState": {"launcher": true, "mainWindow": false}})
         );
-        assert!(!ev.is_pre());
+        assert!(!ev.is_mutable());
+    }
+
+    #[test]
+    fn the_name_list_matches_the_enum() {
+        // Every name in EVENT_NAMES is distinct, and `name()` agrees with the serialized `type`.
+        let samples = [
+            Event::ChatReady,
+            Event::RestartConversation,
+            Event::PreRestartConversation { cancel: false },
+            Event::AuthTokenNeeded { auth_token: None },
+        ];
+        for ev in samples {
+            assert_eq!(ev.to_value()["type"], ev.name());
+            assert!(EVENT_NAMES.contains(&ev.name()));
+        }
+        let mut names = EVENT_NAMES.to_vec();
+        names.dedup();
+        assert_eq!(names.len(), 27);
     }
 }

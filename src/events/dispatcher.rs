@@ -50,6 +50,8 @@ pub trait Runtime {
     fn next_frame(&self) -> LocalBoxFuture<'static, ()>;
     /// A uniformly distributed number in `[0, 1)`.
     fn random(&self) -> f64;
+    /// The visitor's local (weekday with 0 = Sunday, minute of the day).
+    fn local_time(&self) -> (u8, u32);
 }
 
 /// Deliveries that need no registration: DOM `CustomEvent`s on the host element.
@@ -238,10 +240,10 @@ impl Dispatcher {
     }
 
     async fn run_event(&self, event: Event, at: f64) -> Event {
-        let event = if event.is_pre() { self.run_pre(event).await } else { event };
+        let event = if event.is_mutable() { self.run_pre(event).await } else { event };
         let ctx = Context { at, ..self.context() };
         for d in dialects::deliveries(&event, &ctx) {
-            if event.is_pre() && d.api == Api::Native {
+            if event.is_mutable() && d.api == Api::Native && d.name == event.name() {
                 continue; // already delivered, mutably
             }
             if d.api == Api::Dom {
@@ -259,8 +261,14 @@ impl Dispatcher {
         let name = event.name();
         let mut current = event;
         for reg in self.matching(Api::Native, name) {
-            let d =
-                Delivery { api: Api::Native, name: name.into(), payload: current.to_value(), dates: &[], source: name };
+            let d = Delivery {
+                api: Api::Native,
+                name: name.into(),
+                payload: current.to_value(),
+                dates: &[],
+                source: name,
+                element: None,
+            };
             if let Some(changed) = self.call(&reg, &d).await {
                 match current.with_rewrite(&changed) {
                     Ok(ev) => current = ev,
@@ -418,6 +426,9 @@ pub(crate) mod testing {
         fn next_frame(&self) -> LocalBoxFuture<'static, ()> {
             Box::pin(async {})
         }
+        fn local_time(&self) -> (u8, u32) {
+            (1, 10 * 60)
+        }
         fn random(&self) -> f64 {
             let next = self.seed.get().wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
             self.seed.set(next);
@@ -538,6 +549,7 @@ mod tests {
                 message: MessageInput { role: "user".into(), content: text.into() },
                 thread_id: "t".into(),
                 timestamp: 0.0,
+                attachments: vec![],
             },
             cancel: false,
         }
@@ -575,6 +587,7 @@ mod tests {
                 message: MessageInput { role: "user".into(), content: "x".into() },
                 thread_id: "t".into(),
                 timestamp: 0.0,
+                attachments: vec![],
             },
         });
         f.run();
