@@ -1,16 +1,19 @@
 //! The chat controller: the only code that changes [`ChatState`], and the only code that asks the
-//! dispatcher to run events. Components call its intents (`open`, `send`, ...); host methods
-//! arrive here too.
+//! dispatcher to run events. Components call its intents (`open`, `send`, `feedback`, ...); host
+//! methods (`instance.changeView(...)`) arrive here too, through [`crate::methods`].
 
 use crate::agent::{Agent, AgentEvent, AgentRequest};
-use crate::config::Config;
+use crate::config::{Action, Config};
 use crate::events::{
-    AgentMessage, ContentItem, Delta, DeltaItem, Dispatcher, Event, MessageInput, OutgoingMessage, Runtime,
-    StreamDelta, ViewChange, ViewChangeReason, ViewState,
+    ActionSource, ActionTriggered, AgentMessage, Attachment, ContentItem, Delta, DeltaItem, Dispatcher, EndReason,
+    ErrorCode, Event, Feedback, MessageInput, OutgoingMessage, Runtime, StreamDelta, ThreadMessage, ViewChange,
+    ViewChangeReason, ViewProperties, ViewState, WidgetError,
 };
-use crate::state::{ChatState, Message, Sender, Status};
+use crate::state::{ChatState, Handoff, Message, Notice, Sender, Status};
 use futures::StreamExt;
+use futures::stream::LocalBoxStream;
 use leptos::prelude::*;
+use serde_json::{Map, Value, json};
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
@@ -25,6 +28,7 @@ pub struct Chat {
     rt: Rc<dyn Runtime>,
     agent: Rc<dyn Agent>,
     seq: Cell<u32>,
+    auth_token: RefCell<Option<String>>,
     /// Deltas waiting for the next animation frame: (message id, text).
     pending: RefCell<Vec<(String, String)>>,
     flush_scheduled: Cell<bool>,
@@ -34,10 +38,13 @@ impl Chat {
     /// A controller over fresh state.
     pub fn new(config: Config, dispatcher: Dispatcher, rt: Rc<dyn Runtime>, agent: Rc<dyn Agent>) -> Rc<Self> {
         dispatcher.set_timeout_ms(config.handler_timeout);
-        dispatcher.update_context(|c| c.instance_name = config.name.clone());
+        dispatcher.update_context(|c| c.analytics_text = config.analytics.include_text);
+        let state = ChatState::new();
+        state.user.set(config.user.clone());
         Rc::new(Chat {
-            state: ChatState::new(),
+            state,
             dispatcher,
+            auth_token: RefCell::new(config.auth_token.clone()),
             config,
             rt,
             agent,
@@ -51,11 +58,15 @@ impl Chat {
         self.rt.spawn(Box::pin(fut));
     }
 
+    fn now(&self) -> f64 {
+        self.rt.now_ms()
+    }
+
     /// A fresh id, unique within the page.
     pub fn next_id(&self, prefix: &str) -> String {
         let n = self.seq.get() + 1;
         self.seq.set(n);
-        format!("{prefix}-{:x}-{n}", self.rt.now_ms() as u64)
+        format!("{prefix}-{:x}-{n}", self.now() as u64)
     }
 
     /// A random UUID (v4 layout), for conversation ids.
@@ -75,18 +86,24 @@ impl Chat {
         hex
     }
 
-    /// Runs the start-up sequence: `chat:loaded` (at `t0`), the launcher appears
-    /// (`chatLoaded`), `chat:visible`, then `chat:ready`.
-    pub fn start(self: &Rc<Self>, t0: f64) {
+    /// Runs the start-up sequence: `chat:loaded` (at `t0`); if the visibility rules pass for
+    /// `page_url`, the launcher appears (`chatLoaded`) and `chat:visible`; then `chat:ready`.
+    pub fn start(self: &Rc<Self>, t0: f64, page_url: &str) {
         let this = self.clone();
+        let (weekday, minute) = self.rt.local_time();
+        let visible = self.config.visibility.allows(page_url, weekday, minute);
         self.dispatcher.post_at(Event::ChatLoaded { chat_instance_name: self.config.name.clone() }, t0);
         self.spawn(async move {
-            this.change_view(ViewState::CLOSED, ViewChangeReason::ChatLoaded).await;
-            this.dispatcher.post(Event::ChatVisible { chat_instance_name: this.config.name.clone() });
+            if visible {
+                this.change_view(ViewState::CLOSED, ViewChangeReason::ChatLoaded).await;
+                this.dispatcher.post(Event::ChatVisible { chat_instance_name: this.config.name.clone() });
+            }
             this.state.ready.set(true);
             this.dispatcher.post(Event::ChatReady);
         });
     }
+
+    // ----- view -----------------------------------------------------------------------------
 
     /// Changes the view through `view:pre:change` (whose handlers may rewrite the new state)
     /// and `view:change`.
@@ -100,37 +117,126 @@ impl Chat {
             return;
         }
         self.state.view.set(new);
+        if new.main_window {
+            self.state.unread.set(0);
+        }
         self.dispatcher.post(Event::ViewChange(ViewChange { reason, old_view_state: old, new_view_state: new }));
+    }
+
+    /// Changes the view in the background.
+    pub fn set_view(self: &Rc<Self>, to: ViewState, reason: ViewChangeReason) {
+        let this = self.clone();
+        self.spawn(async move { this.change_view(to, reason).await });
     }
 
     /// Opens the main window (launcher click).
     pub fn open(self: &Rc<Self>) {
-        let this = self.clone();
-        self.spawn(async move { this.change_view(ViewState::OPEN, ViewChangeReason::LauncherClicked).await });
+        self.set_view(ViewState::OPEN, ViewChangeReason::LauncherClicked);
     }
 
     /// Closes the main window (close button, Escape, minimize).
     pub fn close(self: &Rc<Self>, reason: ViewChangeReason) {
-        let this = self.clone();
-        self.spawn(async move { this.change_view(ViewState::CLOSED, reason).await });
+        self.set_view(ViewState::CLOSED, reason);
     }
 
-    /// The current conversation id; starts a conversation (`conversation:started`) if none.
+    /// Maximizes or restores the window through `view:properties:pre:change` / `change`.
+    pub fn set_maximized(self: &Rc<Self>, maximized: bool) {
+        let this = self.clone();
+        self.spawn(async move {
+            if this.state.maximized.get_untracked() == maximized {
+                return;
+            }
+            let pre = Event::ViewPropertiesPreChange { new_view_state: ViewProperties { maximized } };
+            let Event::ViewPropertiesPreChange { new_view_state } = this.dispatcher.emit(pre).await else { return };
+            if new_view_state.maximized == this.state.maximized.get_untracked() {
+                return;
+            }
+            this.state.maximized.set(new_view_state.maximized);
+            this.dispatcher.post(Event::ViewPropertiesChange { new_view_state });
+        });
+    }
+
+    // ----- conversation ---------------------------------------------------------------------
+
+    /// The current conversation id; starts a conversation (`conversation:started`) if none is
+    /// running.
     fn conversation(&self) -> String {
-        if let Some(id) = self.state.conversation.get_untracked() {
+        if let Some(id) = self.state.conversation.get_untracked()
+            && !self.state.ended.get_untracked()
+        {
             return id;
         }
         let id = self.uuid();
         self.state.conversation.set(Some(id.clone()));
-        self.dispatcher.update_context(|c| c.conversation_id = Some(id.clone()));
+        self.state.ended.set(false);
         self.dispatcher.post(Event::ConversationStarted { conversation_id: id.clone() });
         id
     }
 
+    /// Ends the conversation (`conversation:ended`); the next message starts a new one.
+    pub fn end_conversation(&self, reason: EndReason) {
+        let Some(id) = self.state.conversation.get_untracked() else { return };
+        if self.state.ended.get_untracked() {
+            return;
+        }
+        self.state.ended.set(true);
+        self.state.handoff.set(Handoff::None);
+        self.state.typing.set(false);
+        self.state.push(Message::notice(self.next_id("n"), self.now(), Notice::Ended));
+        self.agent.reset();
+        self.dispatcher.post(Event::ConversationEnded { conversation_id: id, reason });
+    }
+
+    /// Restarts: `pre:restartConversation` (a handler may cancel), the conversation ends and
+    /// the list empties, then `restartConversation`.
+    pub fn restart(self: &Rc<Self>) {
+        let this = self.clone();
+        self.spawn(async move {
+            let pre = this.dispatcher.emit(Event::PreRestartConversation { cancel: false }).await;
+            if matches!(pre, Event::PreRestartConversation { cancel: true }) {
+                return;
+            }
+            if let Some(id) = this.state.conversation.get_untracked()
+                && !this.state.ended.get_untracked()
+            {
+                this.dispatcher.post(Event::ConversationEnded { conversation_id: id, reason: EndReason::Restart });
+            }
+            this.state.messages.set(Vec::new());
+            this.state.conversation.set(None);
+            this.state.ended.set(false);
+            this.state.handoff.set(Handoff::None);
+            this.state.typing.set(false);
+            this.agent.reset();
+            this.dispatcher.post(Event::RestartConversation);
+        });
+    }
+
+    /// Loads history through `pre:threadLoaded`. Messages that do not parse are rejected (an
+    /// `error` with `PROTOCOL_ERROR`), the others render.
+    pub fn load_thread(self: &Rc<Self>, messages: Vec<ThreadMessage>) {
+        let this = self.clone();
+        self.spawn(async move {
+            let Event::PreThreadLoaded { messages } = this.dispatcher.emit(Event::PreThreadLoaded { messages }).await
+            else {
+                return;
+            };
+            let mut loaded = Vec::with_capacity(messages.len());
+            for m in &messages {
+                match Message::from_thread(m) {
+                    Ok(m) => loaded.push(m),
+                    Err(why) => this.report(ErrorCode::ProtocolError, format!("rejected a thread message: {why}")),
+                }
+            }
+            this.state.messages.set(loaded);
+        });
+    }
+
+    // ----- messages -------------------------------------------------------------------------
+
     /// Sends a user message: `pre:send` (may rewrite or cancel), the message appears, the agent
-    /// gets it, `send`, then the reply streams in.
-    pub fn send(self: &Rc<Self>, text: String) {
-        if text.trim().is_empty() {
+    /// gets it, `send` once the agent accepted it, then the reply streams in.
+    pub fn send(self: &Rc<Self>, text: String, attachments: Vec<Attachment>) {
+        if text.trim().is_empty() && attachments.is_empty() {
             return;
         }
         let this = self.clone();
@@ -139,57 +245,100 @@ impl Chat {
                 id: this.next_id("u"),
                 message: MessageInput { role: "user".into(), content: text },
                 thread_id: this.conversation(),
-                timestamp: this.rt.now_ms(),
+                timestamp: this.now(),
+                attachments,
             };
-            let Event::PreSend { message, cancel } =
-                this.dispatcher.emit(Event::PreSend { message, cancel: false }).await
-            else {
-                return;
-            };
-            if cancel || message.message.content.trim().is_empty() {
+            let pre = this.dispatcher.emit(Event::PreSend { message, cancel: false }).await;
+            let Event::PreSend { message, cancel } = pre else { return };
+            if cancel || (message.message.content.trim().is_empty() && message.attachments.is_empty()) {
                 return;
             }
-            let shown =
+            let mut shown =
                 Message::new(&message.id, Sender::User, message.timestamp, &message.message.content, Status::Sending);
-            this.state.messages.update(|ms| ms.push(shown.clone()));
-            let replies = this.agent.reply(AgentRequest {
-                conversation_id: message.thread_id.clone(),
-                message_id: message.id.clone(),
-                text: message.message.content.clone(),
-            });
-            shown.status.set(Status::Sent);
-            let thread_id = message.thread_id.clone();
-            this.dispatcher.post(Event::Send { message });
-            this.consume(replies, shown, thread_id).await;
+            shown.attachments = message.attachments.clone();
+            this.state.push(shown.clone());
+            this.deliver(shown, message).await;
         });
+    }
+
+    /// Sends a failed message again (same id).
+    pub fn retry(self: &Rc<Self>, id: &str) {
+        let Some(shown) = self.state.message(id) else { return };
+        if shown.status.get_untracked() != Status::Failed {
+            return;
+        }
+        let message = OutgoingMessage {
+            id: shown.id.clone(),
+            message: MessageInput { role: "user".into(), content: shown.text.get_untracked() },
+            thread_id: self.conversation(),
+            timestamp: shown.timestamp,
+            attachments: shown.attachments.clone(),
+        };
+        shown.status.set(Status::Sending);
+        let this = self.clone();
+        self.spawn(async move { this.deliver(shown, message).await });
+    }
+
+    async fn deliver(self: &Rc<Self>, shown: Message, message: OutgoingMessage) {
+        let auth_token = self.fresh_token().await;
+        let replies = self.agent.reply(AgentRequest {
+            conversation_id: message.thread_id.clone(),
+            message_id: message.id.clone(),
+            text: message.message.content.clone(),
+            auth_token,
+        });
+        self.consume(replies, shown, message).await;
+    }
+
+    /// The configured token, refreshed through `authTokenNeeded` if its `exp` has passed.
+    async fn fresh_token(self: &Rc<Self>) -> Option<String> {
+        let token = self.auth_token.borrow().clone()?;
+        if !jwt_expired(&token, self.now()) {
+            return Some(token);
+        }
+        self.refresh_token(Some(token)).await
+    }
+
+    /// Asks the host for a new token (`authTokenNeeded`); keeps it if one was set.
+    pub async fn refresh_token(self: &Rc<Self>, expired: Option<String>) -> Option<String> {
+        let pre = Event::AuthTokenNeeded { auth_token: expired.clone() };
+        let Event::AuthTokenNeeded { auth_token } = self.dispatcher.emit(pre).await else { return expired };
+        if auth_token.is_some() && auth_token != expired {
+            *self.auth_token.borrow_mut() = auth_token.clone();
+            return auth_token;
+        }
+        self.report(ErrorCode::AuthError, "the auth token expired and no handler provided a new one".into());
+        expired
+    }
+
+    /// Replaces the auth token (`updateAuthToken`).
+    pub fn set_auth_token(&self, token: Option<String>) {
+        *self.auth_token.borrow_mut() = token;
     }
 
     async fn consume(
         self: &Rc<Self>,
-        mut replies: futures::stream::LocalBoxStream<'static, AgentEvent>,
+        mut replies: LocalBoxStream<'static, AgentEvent>,
         sent: Message,
-        thread_id: String,
+        message: OutgoingMessage,
     ) {
+        let mut outgoing = Some(message);
+        let thread_id = outgoing.as_ref().map(|m| m.thread_id.clone()).unwrap_or_default();
         let mut streamed: Option<AgentMessage> = None;
         while let Some(event) = replies.next().await {
             match event {
+                AgentEvent::Accepted => {
+                    sent.status.set(Status::Sent);
+                    if let Some(message) = outgoing.take() {
+                        self.dispatcher.post(Event::Send { message });
+                    }
+                }
                 AgentEvent::Typing => self.state.typing.set(true),
                 AgentEvent::Delta { message_id, text } => {
-                    let so_far = streamed.get_or_insert_with(|| {
-                        self.state.typing.set(false);
-                        let m = Message::new(&message_id, Sender::Agent, self.rt.now_ms(), "", Status::Delivered);
-                        m.streaming.set(true);
-                        self.state.messages.update(|ms| ms.push(m));
-                        AgentMessage {
-                            id: message_id.clone(),
-                            thread_id: thread_id.clone(),
-                            content: vec![ContentItem::text(format!("{message_id}-0"), "")],
-                            timestamp: self.rt.now_ms(),
-                        }
-                    });
+                    let so_far = streamed.get_or_insert_with(|| self.begin_stream(&message_id, &thread_id));
                     let delta = StreamDelta {
                         message_id: message_id.clone(),
-                        thread_id: so_far.thread_id.clone(),
+                        thread_id: thread_id.clone(),
                         run_id: sent.id.clone(),
                         delta: Delta {
                             role: "assistant".into(),
@@ -211,35 +360,94 @@ impl Chat {
                     self.append_delta(message_id, chunk);
                 }
                 AgentEvent::Message(message) => {
-                    self.state.typing.set(false);
-                    sent.status.set(Status::Delivered);
-                    let Event::PreReceive { message } = self.dispatcher.emit(Event::PreReceive { message }).await
-                    else {
-                        continue;
-                    };
-                    self.flush();
-                    let text = message.plain_text();
-                    match self.state.message(&message.id) {
-                        Some(m) => {
-                            m.text.set(text);
-                            m.streaming.set(false);
-                        }
-                        None => {
-                            let m =
-                                Message::new(&message.id, Sender::Agent, message.timestamp, text, Status::Delivered);
-                            self.state.messages.update(|ms| ms.push(m));
-                        }
+                    if sent.status.get_untracked() != Status::Failed {
+                        sent.status.set(Status::Delivered);
                     }
                     streamed = None;
-                    self.dispatcher.post(Event::Receive { message });
+                    self.receive(message).await;
                 }
+                AgentEvent::Queued { position } => {
+                    self.state.typing.set(false);
+                    self.state.handoff.set(Handoff::Queued(position));
+                    self.state.push(Message::notice(self.next_id("n"), self.now(), Notice::Queued(position)));
+                    self.dispatcher.post(Event::HandoffQueued { conversation_id: thread_id.clone(), position });
+                }
+                AgentEvent::Connected { agent_name } => {
+                    self.state.handoff.set(Handoff::Connected(agent_name.clone()));
+                    self.state.push(Message::notice(
+                        self.next_id("n"),
+                        self.now(),
+                        Notice::Connected(agent_name.clone()),
+                    ));
+                    self.dispatcher.post(Event::HandoffConnected { conversation_id: thread_id.clone(), agent_name });
+                }
+                AgentEvent::Ended => self.end_conversation(EndReason::Agent),
                 AgentEvent::Error(error) => {
                     self.state.typing.set(false);
                     sent.status.set(Status::Failed);
+                    if let Some(m) = streamed.take().and_then(|m| self.state.message(&m.id)) {
+                        m.streaming.set(false);
+                    }
                     self.dispatcher.post(Event::Error(error));
                 }
             }
         }
+        self.state.typing.set(false);
+    }
+
+    fn begin_stream(&self, message_id: &str, thread_id: &str) -> AgentMessage {
+        self.state.typing.set(false);
+        let m = Message::new(message_id, Sender::Agent, self.now(), "", Status::Delivered);
+        m.streaming.set(true);
+        self.state.push(m);
+        AgentMessage {
+            id: message_id.to_owned(),
+            thread_id: thread_id.to_owned(),
+            content: vec![ContentItem::text(format!("{message_id}-0"), "")],
+            timestamp: self.now(),
+            from: Default::default(),
+            agent_name: None,
+        }
+    }
+
+    /// A complete agent message: checked, `pre:receive`, rendered, `userDefinedResponse` for
+    /// items the widget does not render, `receive`.
+    async fn receive(self: &Rc<Self>, message: AgentMessage) {
+        self.state.typing.set(false);
+        if let Err(why) = check_agent_message(&message) {
+            if let Some(m) = self.state.message(&message.id) {
+                m.streaming.set(false);
+            }
+            return self.report(ErrorCode::ProtocolError, format!("rejected a malformed agent message: {why}"));
+        }
+        let Event::PreReceive { message } = self.dispatcher.emit(Event::PreReceive { message }).await else { return };
+        self.flush();
+        let fresh = Message::from_agent(&message);
+        match self.state.message(&message.id) {
+            Some(m) => {
+                m.text.set(fresh.text.get_untracked());
+                m.items.set(fresh.items.get_untracked());
+                m.streaming.set(false);
+            }
+            None => self.state.push(fresh),
+        }
+        if !self.state.view.get_untracked().main_window {
+            self.state.unread.update(|n| *n += 1);
+        }
+        let custom: Vec<ContentItem> = message.content.iter().filter(|c| !c.is_native()).cloned().collect();
+        if !custom.is_empty() {
+            // Let the message render first: the host gets a live element.
+            self.rt.sleep(0).await;
+            for item in custom {
+                let element_id = user_defined_element_id(&message.id, &item.id);
+                self.dispatcher.post(Event::UserDefinedResponse {
+                    content_item: item,
+                    message: message.clone(),
+                    element_id,
+                });
+            }
+        }
+        self.dispatcher.post(Event::Receive { message });
     }
 
     /// Queues streamed text; it renders at the next animation frame, batched.
@@ -258,20 +466,172 @@ impl Chat {
         }
     }
 
-    /// Renders every queued delta now.
+    /// Renders every queued delta now: one signal update per message per frame.
     fn flush(&self) {
         self.flush_scheduled.set(false);
         let pending = std::mem::take(&mut *self.pending.borrow_mut());
-        let mut target: Option<Message> = None;
+        let mut batch: Vec<(String, String)> = Vec::new();
         for (id, text) in pending {
-            if target.as_ref().map(|m| m.id != id).unwrap_or(true) {
-                target = self.state.message(&id);
+            match batch.last_mut() {
+                Some((last, joined)) if *last == id => joined.push_str(&text),
+                _ => batch.push((id, text)),
             }
-            if let Some(m) = &target {
+        }
+        for (id, text) in batch {
+            if let Some(m) = self.state.message(&id) {
                 m.text.update(|t| t.push_str(&text));
             }
         }
     }
+
+    // ----- actions, forms, feedback, files, user --------------------------------------------
+
+    /// A configured action was used: `data` holds form values (forms) or is empty.
+    pub fn trigger_action(&self, action: &Action, mut data: Map<String, Value>) {
+        match action.kind.as_str() {
+            "link" => {
+                data.insert("url".into(), json!(action.url.clone().unwrap_or_default()));
+            }
+            "button" => {
+                data.insert("label".into(), json!(action.label.clone().unwrap_or_default()));
+            }
+            _ => {}
+        }
+        self.dispatcher.post(Event::ActionTriggered(ActionTriggered {
+            action_id: action.id.clone(),
+            action_type: action.kind.clone(),
+            data,
+            source: ActionSource::Config,
+            content_item: None,
+            message: None,
+        }));
+    }
+
+    /// A button inside an agent response was clicked: `action:triggered` (and watsonx
+    /// `customEvent`); `post_back` buttons also send their value as the visitor's reply.
+    pub fn click_button(self: &Rc<Self>, message_id: &str, item: &ContentItem) {
+        let Some(m) = self.state.message(message_id) else { return };
+        let thread = self.state.conversation.get_untracked().unwrap_or_default();
+        let value = item.value.clone().or_else(|| item.label.clone()).unwrap_or_default();
+        let mut data = Map::new();
+        data.insert("label".into(), json!(item.label.clone().unwrap_or_default()));
+        data.insert("value".into(), json!(value));
+        self.dispatcher.post(Event::ActionTriggered(ActionTriggered {
+            action_id: value.clone(),
+            action_type: "button".into(),
+            data,
+            source: ActionSource::Response,
+            content_item: Some(item.clone()),
+            message: Some(m.to_agent_message(&thread)),
+        }));
+        if item.button_type.as_deref() != Some("custom_event") {
+            self.send(value, Vec::new());
+        }
+    }
+
+    /// The lead form was submitted.
+    pub fn submit_lead(&self, lead: Map<String, Value>) {
+        self.dispatcher.post(Event::LeadCaptured { lead });
+        self.state.push(Message::notice(self.next_id("n"), self.now(), Notice::LeadThanks));
+    }
+
+    /// Thumbs up or down (`interactionType: "button"`), or the details popup (`"details"`).
+    pub fn feedback(&self, message_id: &str, is_positive: bool, details: Option<(String, Vec<String>)>) {
+        let Some(m) = self.state.message(message_id) else { return };
+        let thread = self.state.conversation.get_untracked().unwrap_or_default();
+        let message = m.to_agent_message(&thread);
+        m.feedback.set(Some(is_positive));
+        let (interaction_type, text, categories) = match details {
+            None => ("button", None, None),
+            Some((text, categories)) => ("details", Some(text), Some(categories)),
+        };
+        self.dispatcher.post(Event::Feedback(Feedback {
+            message_item: message.content[0].clone(),
+            message,
+            is_positive,
+            interaction_type: interaction_type.into(),
+            text,
+            categories,
+        }));
+    }
+
+    /// A file was attached (checked against the limits by the caller).
+    pub fn attached(&self, file: Attachment) {
+        self.dispatcher.post(Event::AttachmentUploaded(file));
+    }
+
+    /// Merges `changes` into the visitor's data (`updateUser`).
+    pub fn update_user(&self, changes: Map<String, Value>) {
+        let mut user = self.state.user.get_untracked();
+        user.extend(changes);
+        self.state.user.set(user.clone());
+        self.dispatcher.post(Event::UserUpdated { user });
+    }
+
+    /// Reports a failure as an `error` event and on the console.
+    pub fn report(&self, code: ErrorCode, message: String) {
+        self.rt.console_error(&format!("Colloquy: {message}"));
+        self.dispatcher.post(Event::Error(WidgetError::new(code, message)));
+    }
+}
+
+/// The id of the element a `userDefinedResponse` handler renders into.
+pub fn user_defined_element_id(message_id: &str, item_id: &str) -> String {
+    let clean =
+        |s: &str| s.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' { c } else { '_' }).collect::<String>();
+    format!("cq-ud-{}-{}", clean(message_id), clean(item_id))
+}
+
+/// Rejects agent messages the widget must not render.
+pub fn check_agent_message(m: &AgentMessage) -> Result<(), String> {
+    if m.id.is_empty() {
+        return Err("it has no id".into());
+    }
+    if m.content.is_empty() {
+        return Err(format!("message `{}` has no content", m.id));
+    }
+    for item in &m.content {
+        if item.kind.is_empty() {
+            return Err(format!("an item of `{}` has no type", m.id));
+        }
+        if item.kind == "button" && item.label.as_deref().unwrap_or("").is_empty() {
+            return Err(format!("a button of `{}` has no label", m.id));
+        }
+    }
+    Ok(())
+}
+
+/// Whether a JWT's `exp` (seconds) is at or before `now_ms`. Tokens that are not JWTs, or have
+/// no `exp`, never expire here (the server decides with a 401).
+pub fn jwt_expired(token: &str, now_ms: f64) -> bool {
+    let Some(payload) = token.split('.').nth(1) else { return false };
+    let Some(bytes) = base64url_decode(payload) else { return false };
+    let Ok(claims) = serde_json::from_slice::<Value>(&bytes) else { return false };
+    claims.get("exp").and_then(Value::as_f64).is_some_and(|exp| exp * 1000.0 <= now_ms)
+}
+
+/// Decodes unpadded base64url.
+pub fn base64url_decode(input: &str) -> Option<Vec<u8>> {
+    let mut out = Vec::with_capacity(input.len() * 3 / 4);
+    let (mut acc, mut bits) = (0u32, 0u32);
+    for c in input.bytes().filter(|&c| c != b'=') {
+        let v = match c {
+            b'A'..=b'Z' => c - b'A',
+            b'a'..=b'z' => c - b'a' + 26,
+            b'0'..=b'9' => c - b'0' + 52,
+            b'-' | b'+' => 62,
+            b'_' | b'/' => 63,
+            _ => return None,
+        };
+        acc = (acc << 6) | u32::from(v);
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((acc >> bits) as u8);
+            acc &= (1 << bits) - 1;
+        }
+    }
+    Some(out)
 }
 
 /// The controller, as components get it from context.
@@ -294,3 +654,6 @@ impl ChatHandle {
 pub fn use_chat() -> ChatHandle {
     expect_context::<ChatHandle>()
 }
+
+#[cfg(test)]
+mod tests;

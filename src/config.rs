@@ -2,6 +2,8 @@
 //!
 //! An invalid field never stops the widget: it is reported (an `error` event with
 //! `CONFIG_ERROR` and a console message naming the field) and its default is used instead.
+//! The dialects' own keys are accepted too: ChatSpark's `chatbotId` and `data.actions` (seed
+//! 001), Chask's `apiKey` and `organizationId` (seed 002).
 
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
@@ -19,12 +21,184 @@ pub enum Mode {
 }
 
 /// Which agent answers.
-#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
-#[serde(tag = "kind", rename_all = "lowercase")]
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(tag = "kind", rename_all = "lowercase", deny_unknown_fields)]
 pub enum AgentConfig {
     /// The embedded, deterministic demo agent.
+    Demo {
+        /// Milliseconds between streamed chunks (default 35).
+        #[serde(default, rename = "chunkMs")]
+        chunk_ms: Option<u32>,
+    },
+    /// An agent server speaking Colloquy's HTTP + SSE protocol (docs/agent-protocol.md).
+    Http {
+        /// Base URL of the agent API.
+        url: String,
+    },
+}
+
+impl Default for AgentConfig {
+    fn default() -> Self {
+        AgentConfig::Demo { chunk_ms: None }
+    }
+}
+
+/// Left or right corner.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Position {
+    /// Bottom left.
+    Left,
+    /// Bottom right (default).
     #[default]
-    Demo,
+    Right,
+}
+
+/// Light, dark, or following the visitor's system.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Scheme {
+    /// `prefers-color-scheme` decides (default).
+    #[default]
+    Auto,
+    /// Always light.
+    Light,
+    /// Always dark.
+    Dark,
+}
+
+/// Look and feel.
+#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Theme {
+    /// Brand color (any CSS color without `;{}`).
+    #[serde(default)]
+    pub brand_color: Option<String>,
+    /// Corner radius in px.
+    #[serde(default)]
+    pub radius: Option<f64>,
+    /// Font family.
+    #[serde(default)]
+    pub font: Option<String>,
+    /// Color scheme.
+    #[serde(default)]
+    pub scheme: Scheme,
+}
+
+/// A field of an action form or the lead form.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Field {
+    /// Key in the submitted data.
+    pub key: String,
+    /// Visible label (the field's accessible name).
+    pub label: String,
+    /// Must be filled in.
+    #[serde(default)]
+    pub required: bool,
+    /// `text` (default), `email`, `tel`, `textarea`.
+    #[serde(default = "text_type", rename = "type")]
+    pub kind: String,
+}
+
+fn text_type() -> String {
+    "text".into()
+}
+
+/// A custom action (seed 001).
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Action {
+    /// Id reported as `actionId`.
+    pub id: String,
+    /// `button`, `form` or `link`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// Button or link text; a form's submit button and title.
+    #[serde(default)]
+    pub label: Option<String>,
+    /// Primary styling.
+    #[serde(default)]
+    pub primary: bool,
+    /// Link target (`http:`/`https:` only).
+    #[serde(default)]
+    pub url: Option<String>,
+    /// Form fields.
+    #[serde(default)]
+    pub fields: Vec<Field>,
+}
+
+/// When the launcher shows (visibility rules).
+#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Visibility {
+    /// URL patterns (`*` matches anything; a leading `!` excludes). Empty: every page.
+    #[serde(default)]
+    pub urls: Vec<String>,
+    /// Opening hours in the visitor's local time.
+    #[serde(default)]
+    pub schedule: Option<Schedule>,
+}
+
+/// Opening hours.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Schedule {
+    /// Days of the week, 0 = Sunday. Empty: every day.
+    #[serde(default)]
+    pub days: Vec<u8>,
+    /// Opening time, `HH:MM`.
+    pub from: String,
+    /// Closing time, `HH:MM` (exclusive).
+    pub to: String,
+}
+
+/// Analytics options.
+#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Analytics {
+    /// Analytics payloads may carry message text.
+    #[serde(default)]
+    pub include_text: bool,
+    /// Also push analytics events to `window.dataLayer`.
+    #[serde(default)]
+    pub data_layer: bool,
+    /// Also call `gtag("event", type, data)`.
+    #[serde(default)]
+    pub gtag: bool,
+}
+
+/// Attachment limits.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Attachments {
+    /// Allow attaching files at all.
+    #[serde(default = "yes")]
+    pub enabled: bool,
+    /// Largest file in bytes.
+    #[serde(default = "default_max_size")]
+    pub max_size: f64,
+    /// Accepted MIME types (`image/*` style wildcards).
+    #[serde(default = "default_types")]
+    pub types: Vec<String>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+fn default_max_size() -> f64 {
+    5.0 * 1024.0 * 1024.0
+}
+
+fn default_types() -> Vec<String> {
+    ["image/*", "application/pdf", "text/plain"].map(String::from).to_vec()
+}
+
+impl Default for Attachments {
+    fn default() -> Self {
+        Attachments { enabled: true, max_size: default_max_size(), types: default_types() }
+    }
 }
 
 /// A configuration problem: which field, and what is wrong with it.
@@ -52,12 +226,34 @@ pub struct Config {
     pub locale: String,
     /// The agent.
     pub agent: AgentConfig,
-    /// `chatInstanceName` reported to saEvents.
+    /// `chatInstanceName` reported to saEvents (`name`, or ChatSpark's `chatbotId`).
     pub name: String,
     /// Window title.
     pub title: String,
+    /// Greeting bubble next to the launcher (empty: none).
+    pub greeting: String,
     /// Per-handler timeout in ms (`0`: none).
     pub handler_timeout: u32,
+    /// Corner.
+    pub position: Position,
+    /// Look and feel.
+    pub theme: Theme,
+    /// Custom actions (seed 001).
+    pub actions: Vec<Action>,
+    /// Lead capture form fields.
+    pub lead_fields: Vec<Field>,
+    /// Visibility rules.
+    pub visibility: Visibility,
+    /// Analytics options.
+    pub analytics: Analytics,
+    /// Bearer JWT for the agent.
+    pub auth_token: Option<String>,
+    /// The visitor.
+    pub user: Map<String, Value>,
+    /// Attachment limits.
+    pub attachments: Attachments,
+    /// Character limit of a message.
+    pub max_length: u32,
 }
 
 impl Default for Config {
@@ -65,19 +261,72 @@ impl Default for Config {
         Config {
             mode: Mode::Iframe,
             locale: "en".into(),
-            agent: AgentConfig::Demo,
+            agent: AgentConfig::default(),
             name: "colloquy".into(),
             title: "Colloquy".into(),
+            greeting: String::new(),
             handler_timeout: crate::events::dispatcher::DEFAULT_TIMEOUT_MS,
+            position: Position::Right,
+            theme: Theme::default(),
+            actions: Vec::new(),
+            lead_fields: default_lead_fields(),
+            visibility: Visibility::default(),
+            analytics: Analytics::default(),
+            auth_token: None,
+            user: Map::new(),
+            attachments: Attachments::default(),
+            max_length: 2000,
         }
     }
+}
+
+fn default_lead_fields() -> Vec<Field> {
+    let field = |key: &str, label: &str, kind: &str, required| Field {
+        key: key.into(),
+        label: label.into(),
+        required,
+        kind: kind.into(),
+    };
+    vec![
+        field("name", "Name", "text", true),
+        field("email", "Email", "email", true),
+        field("phone", "Phone", "tel", false),
+    ]
 }
 
 /// Supported locales.
 pub const LOCALES: &[&str] = &["en", "es", "pt"];
 
+/// Keys the config may have. Unknown keys are reported as warnings.
+const KNOWN: &[&str] = &[
+    "mode",
+    "locale",
+    "agent",
+    "name",
+    "chatbotId",
+    "title",
+    "greeting",
+    "handlerTimeout",
+    "position",
+    "theme",
+    "actions",
+    "data",
+    "lead",
+    "visibility",
+    "analytics",
+    "authToken",
+    "user",
+    "attachments",
+    "maxLength",
+    "apiKey",
+    "organizationId",
+    "callbacks",
+    "onLoad",
+];
+
 impl Config {
-    /// Reads `value`, keeping every valid field and reporting the others.
+    /// Reads `value`, keeping every valid field and reporting the others. Returns the config,
+    /// the problems (errors), and unknown keys (warnings).
     pub fn parse(value: &Value) -> (Config, Vec<ConfigIssue>) {
         let mut issues = Vec::new();
         let mut config = Config::default();
@@ -93,11 +342,33 @@ impl Config {
         let mut r = Reader { obj, issues: &mut issues };
         r.field("mode", &mut config.mode);
         r.field("agent", &mut config.agent);
+        r.field("chatbotId", &mut config.name);
         r.field("name", &mut config.name);
         r.field("title", &mut config.title);
+        r.field("greeting", &mut config.greeting);
         r.field("handlerTimeout", &mut config.handler_timeout);
+        r.field("position", &mut config.position);
+        r.field("theme", &mut config.theme);
+        r.field("visibility", &mut config.visibility);
+        r.field("analytics", &mut config.analytics);
+        r.field("user", &mut config.user);
+        r.field("attachments", &mut config.attachments);
+        r.field("maxLength", &mut config.max_length);
+        let mut token: Option<String> = None;
+        r.field("authToken", &mut token);
+        config.auth_token = token;
         let mut locale = config.locale.clone();
         r.field("locale", &mut locale);
+        let mut lead = LeadConfig::default();
+        r.field("lead", &mut lead);
+        if let Some(fields) = lead.fields {
+            config.lead_fields = fields;
+        }
+        // Actions: ChatSpark passes them as `data.actions` (seed 001); `actions` works too.
+        let actions = obj.get("data").and_then(|d| d.get("actions")).map(|a| ("data.actions", a));
+        if let Some((path, list)) = actions.or_else(|| obj.get("actions").map(|a| ("actions", a))) {
+            config.actions = parse_actions(path, list, &mut issues);
+        }
         let base = locale.split(['-', '_']).next().unwrap_or("").to_ascii_lowercase();
         if LOCALES.contains(&base.as_str()) {
             config.locale = base;
@@ -105,7 +376,131 @@ impl Config {
             issues
                 .push(ConfigIssue { field: "locale".into(), problem: format!("`{locale}` is not one of en, es, pt") });
         }
+        if let AgentConfig::Http { url } = &config.agent
+            && !(url.starts_with("https://") || url.starts_with("http://") || url.starts_with('/'))
+        {
+            issues.push(ConfigIssue { field: "agent.url".into(), problem: format!("`{url}` is not an http(s) URL") });
+            config.agent = AgentConfig::default();
+        }
+        if let Some(color) = &config.theme.brand_color
+            && color.contains([';', '{', '}', '<'])
+        {
+            issues.push(ConfigIssue { field: "theme.brandColor".into(), problem: "is not a CSS color".into() });
+            config.theme.brand_color = None;
+        }
+        if let Some(schedule) = &config.visibility.schedule
+            && (parse_hhmm(&schedule.from).is_none() || parse_hhmm(&schedule.to).is_none())
+        {
+            let problem = "needs `from` and `to` as HH:MM".to_owned();
+            issues.push(ConfigIssue { field: "visibility.schedule".into(), problem });
+            config.visibility.schedule = None;
+        }
         (config, issues)
+    }
+
+    /// Keys of `value` that the config does not know (typos), for a console warning.
+    pub fn unknown_keys(value: &Value) -> Vec<String> {
+        value
+            .as_object()
+            .map(|o| o.keys().filter(|k| !KNOWN.contains(&k.as_str())).cloned().collect())
+            .unwrap_or_default()
+    }
+}
+
+#[derive(Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LeadConfig {
+    #[serde(default)]
+    fields: Option<Vec<Field>>,
+}
+
+fn parse_actions(path: &str, list: &Value, issues: &mut Vec<ConfigIssue>) -> Vec<Action> {
+    let Some(items) = list.as_array() else {
+        issues.push(ConfigIssue { field: path.into(), problem: "must be an array".into() });
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for (i, item) in items.iter().enumerate() {
+        let field = format!("{path}[{i}]");
+        match Action::deserialize(item) {
+            Err(e) => issues.push(ConfigIssue { field, problem: format!("is invalid: {e}") }),
+            Ok(action) => match check_action(&action) {
+                Ok(()) => out.push(action),
+                Err((sub, problem)) => issues.push(ConfigIssue { field: format!("{field}{sub}"), problem }),
+            },
+        }
+    }
+    out
+}
+
+fn check_action(a: &Action) -> Result<(), (&'static str, String)> {
+    if a.id.is_empty() {
+        return Err((".id", "must not be empty".into()));
+    }
+    match a.kind.as_str() {
+        "button" => Ok(()),
+        "link" => match &a.url {
+            Some(url) if url.starts_with("https://") || url.starts_with("http://") => Ok(()),
+            Some(url) => Err((".url", format!("`{url}` is not an http(s) URL"))),
+            None => Err((".url", "is required for a link".into())),
+        },
+        "form" if a.fields.is_empty() => Err((".fields", "a form needs at least one field".into())),
+        "form" => Ok(()),
+        other => Err((".type", format!("`{other}` is not one of button, form, link"))),
+    }
+}
+
+/// Minutes since midnight of `HH:MM`.
+pub fn parse_hhmm(s: &str) -> Option<u32> {
+    let (h, m) = s.split_once(':')?;
+    let (h, m): (u32, u32) = (h.parse().ok()?, m.parse().ok()?);
+    (h < 24 && m < 60).then_some(h * 60 + m)
+}
+
+/// Whether `url` matches a glob `pattern` (`*` matches any run of characters). A pattern without
+/// a scheme matches against the URL's path and query.
+pub fn url_matches(pattern: &str, url: &str) -> bool {
+    let target = if pattern.contains("://") {
+        url
+    } else {
+        url.find("://").and_then(|i| url[i + 3..].find('/').map(|j| &url[i + 3 + j..])).unwrap_or(url)
+    };
+    glob(pattern.as_bytes(), target.as_bytes())
+}
+
+fn glob(p: &[u8], s: &[u8]) -> bool {
+    // Iterative wildcard match with backtracking to the last `*` (linear in practice).
+    let (mut pi, mut si, mut star, mut mark) = (0, 0, None, 0);
+    while si < s.len() {
+        if pi < p.len() && p[pi] == b'*' {
+            star = Some(pi);
+            mark = si;
+            pi += 1;
+        } else if pi < p.len() && p[pi] == s[si] {
+            pi += 1;
+            si += 1;
+        } else if let Some(st) = star {
+            pi = st + 1;
+            mark += 1;
+            si = mark;
+        } else {
+            return false;
+        }
+    }
+    p[pi..].iter().all(|&c| c == b'*')
+}
+
+impl Visibility {
+    /// Whether the launcher shows on `url` at local `weekday` (0 = Sunday) and `minute` of day.
+    pub fn allows(&self, url: &str, weekday: u8, minute: u32) -> bool {
+        let includes: Vec<&str> = self.urls.iter().filter(|p| !p.starts_with('!')).map(String::as_str).collect();
+        let excluded = self.urls.iter().filter_map(|p| p.strip_prefix('!')).any(|p| url_matches(p, url));
+        let included = includes.is_empty() || includes.iter().any(|p| url_matches(p, url));
+        let in_hours = self.schedule.as_ref().is_none_or(|s| {
+            let (from, to) = (parse_hhmm(&s.from).unwrap_or(0), parse_hhmm(&s.to).unwrap_or(24 * 60));
+            (s.days.is_empty() || s.days.contains(&weekday)) && minute >= from && minute < to
+        });
+        included && !excluded && in_hours
     }
 }
 
@@ -137,7 +532,7 @@ mod tests {
         let (c, issues) = Config::parse(&json!({"mode": "iframe", "locale": "es-MX", "agent": {"kind": "demo"}}));
         assert!(issues.is_empty());
         assert_eq!(c.locale, "es");
-        assert_eq!(c.agent, AgentConfig::Demo);
+        assert_eq!(c.agent, AgentConfig::default());
     }
 
     #[test]
@@ -155,5 +550,80 @@ mod tests {
     fn a_non_object_config_is_reported() {
         let (_, issues) = Config::parse(&json!("iframe"));
         assert_eq!(issues[0].field, "config");
+    }
+
+    #[test]
+    fn reads_chatspark_actions_from_seed_001() {
+        let (c, issues) = Config::parse(&json!({
+            "chatbotId": "YOUR_ID",
+            "data": {"actions": [
+                {"id": "book_demo", "type": "button", "label": "Book a demo", "primary": true},
+                {"id": "contact_sales", "type": "form", "fields": [
+                    {"key": "name", "label": "Name", "required": true},
+                    {"key": "email", "label": "Email", "required": true, "type": "email"}
+                ]}
+            ]}
+        }));
+        assert!(issues.is_empty(), "{issues:?}");
+        assert_eq!(c.name, "YOUR_ID");
+        assert_eq!(c.actions.len(), 2);
+        assert!(c.actions[0].primary);
+        assert_eq!(c.actions[1].fields[1].kind, "email");
+        assert_eq!(c.actions[1].fields[0].kind, "text");
+    }
+
+    #[test]
+    fn invalid_actions_are_dropped_and_named() {
+        let (c, issues) = Config::parse(&json!({"actions": [
+            {"id": "site", "type": "link", "label": "Docs", "url": "javascript:alert(1)"},
+            {"id": "ok", "type": "button", "label": "OK"},
+            {"id": "x", "type": "carousel"},
+            {"type": "button"}
+        ]}));
+        let fields: Vec<_> = issues.iter().map(|i| i.field.as_str()).collect();
+        assert_eq!(fields, ["actions[0].url", "actions[2].type", "actions[3]"]);
+        assert_eq!(c.actions.len(), 1);
+    }
+
+    #[test]
+    fn checks_agent_urls_colors_and_schedules() {
+        let (c, issues) = Config::parse(&json!({
+            "agent": {"kind": "http", "url": "ftp://x"},
+            "theme": {"brandColor": "red;background:url(x)"},
+            "visibility": {"schedule": {"from": "9am", "to": "17:00"}}
+        }));
+        let fields: Vec<_> = issues.iter().map(|i| i.field.as_str()).collect();
+        assert_eq!(fields, ["agent.url", "theme.brandColor", "visibility.schedule"]);
+        assert_eq!(c.agent, AgentConfig::default());
+    }
+
+    #[test]
+    fn unknown_keys_are_listed() {
+        assert_eq!(Config::unknown_keys(&json!({"title": "x", "titel": "y", "apiKey": "k"})), ["titel"]);
+    }
+
+    #[test]
+    fn url_patterns() {
+        assert!(url_matches("/products/*", "https://shop.example/products/shoe?x=1"));
+        assert!(!url_matches("/products/*", "https://shop.example/checkout"));
+        assert!(url_matches("https://shop.example/*", "https://shop.example/a"));
+        assert!(url_matches("*", "https://a/"));
+        assert!(url_matches("/a*b*c", "http://h/aXXbYYc"));
+        assert!(!url_matches("/a*b*c", "http://h/aXXbYY"));
+    }
+
+    #[test]
+    fn visibility_rules() {
+        let v = Visibility {
+            urls: vec!["/products/*".into(), "!/products/secret*".into()],
+            schedule: Some(Schedule { days: vec![1, 2, 3, 4, 5], from: "09:00".into(), to: "17:30".into() }),
+        };
+        let monday_10 = (1, 10 * 60);
+        assert!(v.allows("https://s/products/a", monday_10.0, monday_10.1));
+        assert!(!v.allows("https://s/products/secret-x", 1, 600));
+        assert!(!v.allows("https://s/about", 1, 600));
+        assert!(!v.allows("https://s/products/a", 0, 600), "Sunday");
+        assert!(!v.allows("https://s/products/a", 1, 17 * 60 + 30), "closing time is exclusive");
+        assert!(Visibility::default().allows("https://anything/", 0, 0));
     }
 }

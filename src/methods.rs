@@ -1,11 +1,27 @@
 //! Instance methods (`instance.changeView(...)`, `instance.send(...)`, ...): argument checks and
-//! the controller intent each one maps to. Shared by the bridge and inline mode.
+//! the controller intent each one maps to. Shared by iframe and inline mode. A method's promise
+//! resolves when the widget accepted the call, and rejects with the reason it did not.
 
 use crate::chat::Chat;
-use crate::events::{ViewChangeReason, ViewState};
+use crate::events::{EndReason, ThreadMessage, ViewChangeReason, ViewState};
+use crate::i18n::Locale;
 use leptos::prelude::*;
-use serde_json::Value;
+use serde_json::{Map, Value};
 use std::rc::Rc;
+
+/// Every instance method the widget implements (besides `on`, `once`, `off`, `destroy`, which
+/// live in `embed.js`).
+pub const METHODS: &[&str] = &[
+    "changeView",
+    "send",
+    "restartConversation",
+    "loadThread",
+    "updateUser",
+    "updateAuthToken",
+    "setLocale",
+    "setMaximized",
+    "endConversation",
+];
 
 /// Reads `changeView`'s argument: `"launcher"`, `"mainWindow"`, or `{launcher, mainWindow}`
 /// (missing keys keep their current value).
@@ -28,24 +44,58 @@ pub fn parse_view(arg: Option<&Value>, current: ViewState) -> Result<ViewState, 
     }
 }
 
+fn object(arg: Option<&Value>, method: &str) -> Result<Map<String, Value>, String> {
+    match arg {
+        Some(Value::Object(o)) => Ok(o.clone()),
+        _ => Err(format!("{method} needs an object")),
+    }
+}
+
 /// Runs `method` with `args`. The result is what the method's promise resolves to.
 pub fn call(chat: &Rc<Chat>, method: &str, args: &[Value]) -> Result<Value, String> {
+    let arg = args.first();
     match method {
         "changeView" => {
-            let to = parse_view(args.first(), chat.state.view.get_untracked())?;
-            let chat = chat.clone();
-            wasm_bindgen_futures::spawn_local(async move {
-                chat.change_view(to, ViewChangeReason::CalledChangeView).await;
-            });
-            Ok(Value::Null)
+            let to = parse_view(arg, chat.state.view.get_untracked())?;
+            chat.set_view(to, ViewChangeReason::CalledChangeView);
         }
         "send" => {
-            let text = args.first().and_then(Value::as_str).ok_or("send needs the message text (a string)")?;
-            chat.send(text.to_owned());
-            Ok(Value::Null)
+            let text = arg.and_then(Value::as_str).ok_or("send needs the message text (a string)")?;
+            let max = chat.config.max_length as usize;
+            if text.chars().count() > max {
+                return Err(format!("send: the text is longer than maxLength ({max} characters)"));
+            }
+            chat.send(text.to_owned(), Vec::new());
         }
-        _ => Err(format!("unknown method `{method}`")),
+        "restartConversation" => chat.restart(),
+        "loadThread" => {
+            let list = arg.ok_or("loadThread needs an array of messages")?;
+            let messages: Vec<ThreadMessage> =
+                serde_json::from_value(list.clone()).map_err(|e| format!("loadThread: {e}"))?;
+            chat.load_thread(messages);
+        }
+        "updateUser" => chat.update_user(object(arg, "updateUser")?),
+        "updateAuthToken" => match arg {
+            Some(Value::String(token)) => chat.set_auth_token(Some(token.clone())),
+            Some(Value::Null) | None => chat.set_auth_token(None),
+            _ => return Err("updateAuthToken needs a string".into()),
+        },
+        "setLocale" => {
+            let code = arg.and_then(Value::as_str).ok_or("setLocale needs a locale code")?;
+            let base = code.split(['-', '_']).next().unwrap_or("").to_ascii_lowercase();
+            if !crate::config::LOCALES.contains(&base.as_str()) {
+                return Err(format!("setLocale: `{code}` is not one of en, es, pt"));
+            }
+            chat.state.locale.set(Locale::from_code(&base));
+        }
+        "setMaximized" => {
+            let on = arg.and_then(Value::as_bool).ok_or("setMaximized needs a boolean")?;
+            chat.set_maximized(on);
+        }
+        "endConversation" => chat.end_conversation(EndReason::Host),
+        _ => return Err(format!("unknown method `{method}`")),
     }
+    Ok(Value::Null)
 }
 
 #[cfg(test)]

@@ -11,15 +11,19 @@ use futures::stream::LocalBoxStream;
 pub struct AgentRequest {
     /// Conversation id.
     pub conversation_id: String,
-    /// The user message id.
+    /// The user message id (a retry keeps it).
     pub message_id: String,
     /// The text, as it left `pre:send`.
     pub text: String,
+    /// The bearer token, when the host configured one.
+    pub auth_token: Option<String>,
 }
 
 /// What an agent reports while answering.
 #[derive(Clone, Debug, PartialEq)]
 pub enum AgentEvent {
+    /// The agent accepted the message.
+    Accepted,
     /// The agent is composing.
     Typing,
     /// A streamed chunk of the reply `message_id`.
@@ -29,8 +33,20 @@ pub enum AgentEvent {
         /// Incremental text.
         text: String,
     },
-    /// The complete reply.
+    /// A complete reply (after its deltas, if it streamed).
     Message(AgentMessage),
+    /// The conversation waits for a human agent.
+    Queued {
+        /// Place in the queue, when known.
+        position: Option<u32>,
+    },
+    /// A human agent joined.
+    Connected {
+        /// The agent's display name.
+        agent_name: String,
+    },
+    /// The agent ended the conversation.
+    Ended,
     /// The agent failed; the user message is marked failed.
     Error(WidgetError),
 }
@@ -39,4 +55,7 @@ pub enum AgentEvent {
 pub trait Agent {
     /// Answers one user message.
     fn reply(&self, request: AgentRequest) -> LocalBoxStream<'static, AgentEvent>;
+
+    /// Forgets the conversation (restart); the next message starts afresh.
+    fn reset(&self) {}
 }

@@ -1,0 +1,388 @@
+//! The controller's flows, natively: intents in, events out (in order, with their payloads).
+
+use super::*;
+use crate::agent::demo::{DemoAgent, DemoOptions};
+use crate::events::Api;
+use crate::events::dispatcher::testing::{Behaviour, RecordingSink, TestHandler, TestRuntime};
+use futures::executor::LocalPool;
+
+struct Fixture {
+    pool: LocalPool,
+    rt: Rc<TestRuntime>,
+    chat: Rc<Chat>,
+    log: Rc<RefCell<Vec<String>>>,
+    seen: Rc<RefCell<Vec<Value>>>,
+    _owner: Owner,
+}
+
+impl Fixture {
+    fn new(config: Config) -> Self {
+        let owner = Owner::new();
+        owner.set();
+        let pool = LocalPool::new();
+        let rt = TestRuntime::new(&pool);
+        let agent = Rc::new(DemoAgent::new(rt.clone(), DemoOptions { think_ms: 0, chunk_ms: 0 }));
+        let dispatcher = Dispatcher::new(rt.clone(), Rc::new(RecordingSink::default()));
+        let chat = Chat::new(config, dispatcher, rt.clone(), agent);
+        let f = Fixture { pool, rt, chat, log: Default::default(), seen: Default::default(), _owner: owner };
+        f.on(Api::Native, "*", Behaviour::Record);
+        f
+    }
+
+    fn on(&self, api: Api, name: &str, behaviour: Behaviour) {
+        let h = Rc::new(TestHandler { tag: "h", log: self.log.clone(), seen: self.seen.clone(), behaviour });
+        self.chat.dispatcher.on(api, name, h, false);
+    }
+
+    /// Runs until nothing is left to do, advancing the clock through the agent's pauses.
+    fn settle(&mut self) {
+        for _ in 0..50 {
+            self.pool.run_until_stalled();
+            self.rt.advance(1_000.0);
+        }
+        self.pool.run_until_stalled();
+    }
+
+    fn names(&self) -> Vec<String> {
+        self.log.borrow().iter().map(|l| l.trim_start_matches("h:").to_owned()).collect()
+    }
+
+    fn payloads(&self, name: &str) -> Vec<Value> {
+        self.names().iter().zip(self.seen.borrow().iter()).filter(|(n, _)| *n == name).map(|(_, v)| v.clone()).collect()
+    }
+
+    fn started(config: Config) -> Self {
+        let mut f = Fixture::new(config);
+        f.chat.start(500.0, "https://shop.example/products/shoe");
+        f.settle();
+        f.log.borrow_mut().clear();
+        f.seen.borrow_mut().clear();
+        f
+    }
+}
+
+fn natives(names: &[String]) -> Vec<&str> {
+    names.iter().map(String::as_str).filter(|n| *n != "analytics").collect()
+}
+
+#[test]
+fn start_up_announces_loaded_visible_ready_in_order() {
+    let mut f = Fixture::new(Config::default());
+    f.chat.start(500.0, "https://shop.example/");
+    f.settle();
+    assert_eq!(natives(&f.names()), ["chat:loaded", "view:pre:change", "view:change", "chat:visible", "chat:ready"]);
+    assert!(f.chat.state.ready.get_untracked());
+    assert_eq!(f.chat.state.view.get_untracked(), ViewState::CLOSED);
+}
+
+#[test]
+fn visibility_rules_keep_the_launcher_hidden() {
+    let mut config = Config::default();
+    config.visibility.urls = vec!["/help/*".into()];
+    let mut f = Fixture::new(config);
+    f.chat.start(500.0, "https://shop.example/products/shoe");
+    f.settle();
+    assert_eq!(natives(&f.names()), ["chat:loaded", "chat:ready"]);
+    assert_eq!(f.chat.state.view.get_untracked(), ViewState::HIDDEN);
+}
+
+#[test]
+fn a_message_round_trip() {
+    let mut f = Fixture::started(Config::default());
+    f.chat.send("hello".into(), vec![]);
+    f.settle();
+    let names = f.names();
+    let names = natives(&names);
+    let deltas = names.iter().filter(|n| **n == "pre:stream:delta").count();
+    assert!(deltas >= 2, "streamed in chunks");
+    let without_deltas: Vec<&str> = names.into_iter().filter(|n| *n != "pre:stream:delta").collect();
+    assert_eq!(without_deltas, ["conversation:started", "pre:send", "send", "pre:receive", "receive"]);
+    let ms = f.chat.state.messages.get_untracked();
+    assert_eq!(ms.len(), 2);
+    assert_eq!(ms[0].status.get_untracked(), Status::Delivered);
+    assert_eq!(ms[1].text.get_untracked(), "You said: hello");
+    assert!(!ms[1].streaming.get_untracked());
+}
+
+#[test]
+fn a_second_message_keeps_the_conversation() {
+    let mut f = Fixture::started(Config::default());
+    f.chat.send("one".into(), vec![]);
+    f.settle();
+    f.chat.send("two".into(), vec![]);
+    f.settle();
+    assert_eq!(f.names().iter().filter(|n| *n == "conversation:started").count(), 1);
+}
+
+#[test]
+fn a_suppressed_stream_still_renders_the_final_message() {
+    let mut f = Fixture::started(Config::default());
+    f.on(Api::Native, "pre:stream:delta", Behaviour::Rewrite(Box::new(|v| v["delta"]["content"] = json!([]))));
+    f.chat.send("quiet".into(), vec![]);
+    f.settle();
+    assert_eq!(f.chat.state.messages.get_untracked()[1].text.get_untracked(), "You said: quiet");
+}
+
+#[test]
+fn pre_receive_rewrites_what_renders() {
+    let mut f = Fixture::started(Config::default());
+    f.on(
+        Api::Native,
+        "pre:receive",
+        Behaviour::Rewrite(Box::new(|v| v["message"]["content"][0]["text"] = json!("Rewritten by the host"))),
+    );
+    f.chat.send("x".into(), vec![]);
+    f.settle();
+    assert_eq!(f.chat.state.messages.get_untracked()[1].text.get_untracked(), "Rewritten by the host");
+    assert_eq!(f.payloads("receive")[0]["message"]["content"][0]["text"], "Rewritten by the host");
+}
+
+#[test]
+fn view_changes_and_maximize() {
+    let mut f = Fixture::started(Config::default());
+    f.chat.open();
+    f.settle();
+    f.chat.set_maximized(true);
+    f.settle();
+    f.chat.close(ViewChangeReason::MainWindowMinimized);
+    f.settle();
+    assert_eq!(
+        natives(&f.names()),
+        [
+            "view:pre:change",
+            "view:change",
+            "view:properties:pre:change",
+            "view:properties:change",
+            "view:pre:change",
+            "view:change"
+        ]
+    );
+    assert_eq!(f.payloads("view:properties:change")[0]["newViewState"], json!({"maximized": true}));
+    assert_eq!(f.payloads("view:change")[1]["reason"], "mainWindowMinimized");
+}
+
+#[test]
+fn a_view_pre_change_handler_can_keep_the_window_closed() {
+    let mut f = Fixture::started(Config::default());
+    f.on(
+        Api::Native,
+        "view:pre:change",
+        Behaviour::Rewrite(Box::new(|v| v["newViewState"]["mainWindow"] = json!(false))),
+    );
+    f.chat.open();
+    f.settle();
+    assert!(!f.chat.state.view.get_untracked().main_window);
+}
+
+#[test]
+fn restart_ends_the_conversation_and_empties_the_list() {
+    let mut f = Fixture::started(Config::default());
+    f.chat.send("hi".into(), vec![]);
+    f.settle();
+    f.log.borrow_mut().clear();
+    f.chat.restart();
+    f.settle();
+    assert_eq!(natives(&f.names()), ["pre:restartConversation", "conversation:ended", "restartConversation"]);
+    assert!(f.chat.state.messages.get_untracked().is_empty());
+    f.chat.send("again".into(), vec![]);
+    f.settle();
+    assert!(f.names().contains(&"conversation:started".to_owned()));
+}
+
+#[test]
+fn a_handler_can_cancel_a_restart() {
+    let mut f = Fixture::started(Config::default());
+    f.chat.send("hi".into(), vec![]);
+    f.settle();
+    f.on(Api::Native, "pre:restartConversation", Behaviour::Rewrite(Box::new(|v| v["cancel"] = json!(true))));
+    f.chat.restart();
+    f.settle();
+    assert_eq!(f.chat.state.messages.get_untracked().len(), 2);
+}
+
+#[test]
+fn handoff_and_end_reach_sa_events() {
+    let mut f = Fixture::started(Config::default());
+    f.on(Api::Sa, "*", Behaviour::Record);
+    f.chat.send("/handoff".into(), vec![]);
+    f.settle();
+    f.chat.send("/end".into(), vec![]);
+    f.settle();
+    let names = f.names();
+    for name in ["CONTACT_STARTED", "TRANSFER_TO_QUEUE", "CONNECT_TO_AGENT", "CONTACT_ENDED"] {
+        assert!(names.contains(&name.to_owned()), "{name} in {names:?}");
+    }
+    assert!(f.chat.state.ended.get_untracked());
+    let human = f.chat.state.messages.get_untracked().into_iter().find(|m| m.sender == Sender::Human).unwrap();
+    assert_eq!(human.agent_name.as_deref(), Some("Dana"));
+}
+
+#[test]
+fn a_failed_message_is_kept_and_retried() {
+    let mut f = Fixture::started(Config::default());
+    f.chat.send("/error".into(), vec![]);
+    f.settle();
+    let user = f.chat.state.messages.get_untracked()[0].clone();
+    assert_eq!(user.status.get_untracked(), Status::Failed);
+    assert_eq!(f.payloads("error")[0]["code"], "SEND_ERROR");
+    f.chat.retry(&user.id);
+    f.settle();
+    assert_eq!(user.status.get_untracked(), Status::Delivered);
+    assert_eq!(
+        f.chat.state.messages.get_untracked().last().unwrap().text.get_untracked(),
+        "Retried: it worked this time."
+    );
+}
+
+#[test]
+fn response_buttons_fire_custom_event_and_post_back() {
+    let mut f = Fixture::started(Config::default());
+    f.on(Api::ChatSpark, "action-triggered", Behaviour::Record);
+    f.chat.send("/buttons".into(), vec![]);
+    f.settle();
+    let reply = f.chat.state.messages.get_untracked()[1].clone();
+    let yes = reply.items.get_untracked()[0].clone();
+    f.log.borrow_mut().clear();
+    f.seen.borrow_mut().clear();
+    f.chat.click_button(&reply.id, &yes);
+    f.settle();
+    let names = f.names();
+    assert_eq!(&names[..3], ["action:triggered", "customEvent", "action-triggered"]);
+    let custom = &f.payloads("customEvent")[0];
+    assert_eq!(custom["customEventName"], "buttonItemClicked");
+    assert_eq!(custom["contentItem"]["label"], "Yes");
+    assert!(names.contains(&"send".to_owned()), "post_back sends the value");
+}
+
+#[test]
+fn user_defined_items_go_to_the_host() {
+    let mut f = Fixture::started(Config::default());
+    f.chat.send("/custom".into(), vec![]);
+    f.settle();
+    let ud = &f.payloads("userDefinedResponse")[0];
+    assert_eq!(ud["contentItem"]["type"], "user_defined");
+    assert_eq!(ud["contentItem"]["user_defined"]["orderId"], "A-1042");
+    let names = f.names();
+    let ud_at = names.iter().position(|n| n == "userDefinedResponse").unwrap();
+    let receive_at = names.iter().position(|n| n == "receive").unwrap();
+    assert!(ud_at < receive_at);
+}
+
+#[test]
+fn actions_lead_feedback_files_and_user() {
+    let mut f = Fixture::started(Config::default());
+    let link = Action {
+        id: "docs".into(),
+        kind: "link".into(),
+        label: Some("Docs".into()),
+        primary: false,
+        url: Some("https://example.com/docs".into()),
+        fields: vec![],
+    };
+    f.chat.trigger_action(&link, Map::new());
+    let mut lead = Map::new();
+    lead.insert("email".into(), json!("ada@example.com"));
+    f.chat.submit_lead(lead);
+    f.chat.send("rate me".into(), vec![]);
+    f.settle();
+    let reply_id =
+        f.chat.state.messages.get_untracked().iter().rev().find(|m| m.sender == Sender::Agent).unwrap().id.clone();
+    f.chat.feedback(&reply_id, false, None);
+    f.chat.feedback(&reply_id, false, Some(("wrong size".into(), vec!["Inaccurate".into()])));
+    f.chat.attached(Attachment { name: "a.png".into(), file_type: "image/png".into(), file_size: 10.0 });
+    let mut user = Map::new();
+    user.insert("name".into(), json!("Ada"));
+    f.chat.update_user(user);
+    f.settle();
+    assert_eq!(f.payloads("action:triggered")[0]["data"], json!({"url": "https://example.com/docs"}));
+    assert_eq!(f.payloads("lead:captured")[0]["lead"], json!({"email": "ada@example.com"}));
+    let fb = f.payloads("feedback");
+    assert_eq!(
+        (fb[0]["interactionType"].clone(), fb[1]["interactionType"].clone()),
+        (json!("button"), json!("details"))
+    );
+    assert_eq!(fb[1]["categories"], json!(["Inaccurate"]));
+    assert_eq!(fb[1]["isPositive"], false);
+    assert_eq!(f.payloads("attachment:uploaded")[0]["fileSize"], 10.0);
+    assert_eq!(f.payloads("user:updated")[0]["user"]["name"], "Ada");
+}
+
+fn jwt(exp_s: u64) -> String {
+    let b64 = |s: &str| {
+        // Test-side encoder for the fixture only.
+        const A: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+        let bytes = s.as_bytes();
+        let mut out = String::new();
+        for chunk in bytes.chunks(3) {
+            let n = chunk.iter().fold(0u32, |acc, b| (acc << 8) | u32::from(*b)) << (8 * (3 - chunk.len()));
+            for i in 0..=chunk.len() {
+                out.push(A[((n >> (18 - 6 * i)) & 63) as usize] as char);
+            }
+        }
+        out
+    };
+    format!("{}.{}.sig", b64(r#"{"alg":"HS256"}"#), b64(&format!(r#"{{"sub":"v","exp":{exp_s}}}"#)))
+}
+
+#[test]
+fn jwt_expiry() {
+    assert!(jwt_expired(&jwt(10), 10_000.0));
+    assert!(!jwt_expired(&jwt(11), 10_000.0));
+    assert!(!jwt_expired("opaque-token", 1e15));
+}
+
+#[test]
+fn an_expired_token_is_refreshed_through_auth_token_needed() {
+    let mut config = Config::default();
+    config.auth_token = Some(jwt(0));
+    let mut f = Fixture::started(config);
+    f.on(Api::Native, "authTokenNeeded", Behaviour::Rewrite(Box::new(|v| v["authToken"] = json!("fresh"))));
+    f.chat.send("hi".into(), vec![]);
+    f.settle();
+    assert_eq!(f.payloads("authTokenNeeded")[0]["authToken"], json!(jwt(0)));
+    assert_eq!(f.chat.auth_token.borrow().as_deref(), Some("fresh"));
+}
+
+#[test]
+fn load_thread_rejects_malformed_messages() {
+    let mut f = Fixture::started(Config::default());
+    let good = ThreadMessage {
+        id: "a".into(),
+        sender: "user".into(),
+        content: vec![ContentItem::text("a-0", "earlier")],
+        message_state: json!({"timestamp": 1.0}),
+    };
+    let bad = ThreadMessage { id: "b".into(), sender: "alien".into(), content: vec![], message_state: Value::Null };
+    f.chat.load_thread(vec![good, bad]);
+    f.settle();
+    assert_eq!(f.chat.state.messages.get_untracked().len(), 1);
+    assert_eq!(f.payloads("error")[0]["code"], "PROTOCOL_ERROR");
+    assert_eq!(f.names()[0], "pre:threadLoaded");
+}
+
+#[test]
+fn malformed_agent_messages_are_rejected() {
+    let empty = AgentMessage {
+        id: "r".into(),
+        thread_id: "t".into(),
+        content: vec![],
+        timestamp: 0.0,
+        from: Default::default(),
+        agent_name: None,
+    };
+    assert!(check_agent_message(&empty).is_err());
+    let unlabeled =
+        AgentMessage { content: vec![ContentItem { kind: "button".into(), ..Default::default() }], ..empty };
+    assert!(check_agent_message(&unlabeled).unwrap_err().contains("no label"));
+}
+
+#[test]
+fn unread_counts_replies_while_closed() {
+    let mut f = Fixture::started(Config::default());
+    f.chat.send("hi".into(), vec![]);
+    f.settle();
+    assert_eq!(f.chat.state.unread.get_untracked(), 1);
+    f.chat.open();
+    f.settle();
+    assert_eq!(f.chat.state.unread.get_untracked(), 0);
+}
