@@ -12,6 +12,7 @@ pub mod demo;
 pub mod events;
 pub mod i18n;
 pub mod layout;
+pub mod markdown;
 pub mod methods;
 pub mod state;
 pub mod web;
@@ -72,6 +73,11 @@ fn percent_decode(value: &str) -> Option<String> {
 pub fn start() {
     console_error_panic_hook::set_once();
     let Some(window) = web_sys::window() else { return };
+    // Loaded as a module by `embed.js` (inline mode) the page is the host's: do nothing here.
+    let ours = window.document().and_then(|d| d.body()).is_some_and(|b| b.has_attribute("data-colloquy"));
+    if !ours {
+        return;
+    }
     let location = window.location();
     match PageKind::from_query(&location.search().unwrap_or_default()) {
         PageKind::Embedded { origin } => widget::start_iframe(origin),

@@ -1,27 +1,40 @@
-//! Starting a widget: inside the iframe (handlers in the host page, across the bridge), or
-//! mounted directly on an element (inline mode, tests).
+//! Starting a widget. In both host modes the widget speaks the bridge protocol with `embed.js`
+//! (docs/bridge.md); only the transport differs:
+//! - iframe mode: `postMessage`, origin-pinned both ways;
+//! - inline mode: direct function calls into and out of the wasm module, mounted in the shadow
+//!   root `embed.js` made in the host page (handlers are called in the same task, and
+//!   `hostElement` is the real element).
+//!
+//! [`mount`] mounts the UI on any element without a host (component tests).
 
 use crate::agent::Agent;
 use crate::agent::demo::{DemoAgent, DemoOptions};
 use crate::chat::{Chat, ChatHandle};
 use crate::components::Widget;
-use crate::config::{Config, ConfigIssue};
+use crate::config::{AgentConfig, Config, ConfigIssue};
 use crate::events::{Dispatcher, ErrorCode, Event, HandlerId, HostSink, Runtime, WidgetError};
 use crate::i18n::Locale;
 use crate::layout::frame_size;
 use crate::web::WebRuntime;
-use crate::web::bridge::{Bridge, HostMessage, WidgetMessage};
+use crate::web::bridge::{Bridge, HostMessage, Link, WidgetMessage};
 use leptos::prelude::*;
 use serde_json::json;
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::rc::Rc;
-use wasm_bindgen::JsCast;
-use wasm_bindgen::prelude::Closure;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::{JsCast, JsValue};
 
-/// Builds the controller for `config` with the default agent for it.
+/// Builds the controller for `config` with the agent it names.
 pub fn build_chat(config: Config, rt: Rc<dyn Runtime>, sink: Rc<dyn HostSink>) -> Rc<Chat> {
-    let agent: Rc<dyn Agent> = Rc::new(DemoAgent::new(rt.clone(), DemoOptions::default()));
+    let agent: Rc<dyn Agent> = match &config.agent {
+        AgentConfig::Demo { chunk_ms } => {
+            let defaults = DemoOptions::default();
+            let options = DemoOptions { chunk_ms: chunk_ms.unwrap_or(defaults.chunk_ms), ..defaults };
+            Rc::new(DemoAgent::new(rt.clone(), options))
+        }
+        AgentConfig::Http { .. } => Rc::new(DemoAgent::new(rt.clone(), DemoOptions::default())),
+    };
     let dispatcher = Dispatcher::new(rt.clone(), sink);
     let chat = Chat::new(config, dispatcher, rt, agent);
     chat.state.locale.set(Locale::from_code(&chat.config.locale));
@@ -29,12 +42,15 @@ pub fn build_chat(config: Config, rt: Rc<dyn Runtime>, sink: Rc<dyn HostSink>) -
 }
 
 /// Reports configuration problems: console message naming the field, and `error` events.
-pub fn report_config_issues(chat: &Chat, issues: &[ConfigIssue]) {
+pub fn report_config_issues(chat: &Chat, issues: &[ConfigIssue], unknown: &[String]) {
     for issue in issues {
         web_sys::console::error_1(&issue.message().into());
         let error =
             WidgetError::new(ErrorCode::ConfigError, issue.message()).with_details(json!({"field": issue.field}));
         chat.dispatcher.post(Event::Error(error));
+    }
+    for key in unknown {
+        web_sys::console::warn_1(&format!("Colloquy config: unknown key `{key}` is ignored").into());
     }
 }
 
@@ -46,26 +62,61 @@ pub fn mount(parent: web_sys::HtmlElement, chat: Rc<Chat>) -> leptos::mount::Unm
     })
 }
 
-/// The widget page inside the iframe.
-struct IframeWidget {
+/// The widget side of one host connection: the bridge, and once `init` arrived, the chat.
+struct Session {
     bridge: Rc<Bridge>,
+    /// Where the UI mounts.
+    root: web_sys::HtmlElement,
     chat: Option<Rc<Chat>>,
+    unmount: Option<Box<dyn FnOnce()>>,
     /// host function id -> dispatcher registration.
     handlers: HashMap<u32, HandlerId>,
+}
+
+type Shared = Rc<RefCell<Session>>;
+
+/// `postMessage` to the parent window, pinned to the host origin.
+struct PostMessageLink {
+    target: web_sys::Window,
+    origin: String,
+}
+
+impl Link for PostMessageLink {
+    fn send(&self, text: String) {
+        let _ = self.target.post_message(&text.into(), &self.origin);
+    }
+}
+
+/// A direct call of `embed.js`'s receiver (inline mode).
+struct FunctionLink(js_sys::Function);
+
+impl Link for FunctionLink {
+    fn send(&self, text: String) {
+        let _ = self.0.call1(&JsValue::NULL, &text.into());
+    }
 }
 
 /// Starts the widget page in the iframe: listen to the host page (pinned to `origin`), say hello.
 pub fn start_iframe(origin: String) {
     let window = web_sys::window().expect("a window");
     let Ok(Some(parent)) = window.parent() else { return };
-    let bridge = Bridge::new(parent, origin);
-    let widget = Rc::new(RefCell::new(IframeWidget { bridge: bridge.clone(), chat: None, handlers: HashMap::new() }));
+    let body = window.document().and_then(|d| d.body()).expect("a body");
+    let _ = body.class_list().add_1("cq-embedded");
+    let bridge = Bridge::new(Box::new(PostMessageLink { target: parent.clone(), origin: origin.clone() }));
+    let session = Rc::new(RefCell::new(Session {
+        bridge: bridge.clone(),
+        root: body,
+        chat: None,
+        unmount: None,
+        handlers: HashMap::new(),
+    }));
     let on_message = Closure::<dyn Fn(web_sys::MessageEvent)>::new(move |ev: web_sys::MessageEvent| {
-        let accepted = widget.borrow().bridge.accept(&ev);
-        match accepted {
-            Ok(Some(msg)) => handle(&widget, msg),
-            Ok(None) => {}
-            Err(why) => protocol_error(&widget, why),
+        let from_parent = ev.source().is_some_and(|s| js_sys::Object::is(&s, parent.as_ref()));
+        if ev.origin() != origin || !from_parent {
+            return; // not our host page: dropped
+        }
+        if let Some(text) = ev.data().as_string() {
+            receive(&session, &text);
         }
     });
     let _ = window.add_event_listener_with_callback("message", on_message.as_ref().unchecked_ref());
@@ -73,74 +124,106 @@ pub fn start_iframe(origin: String) {
     bridge.send(&WidgetMessage::Hello);
 }
 
-fn protocol_error(widget: &Rc<RefCell<IframeWidget>>, why: String) {
-    web_sys::console::error_1(&format!("Colloquy: {why}").into());
-    if let Some(chat) = &widget.borrow().chat {
-        chat.dispatcher.post(Event::Error(WidgetError::new(ErrorCode::ProtocolError, why)));
+/// Mounts the widget inline, in `root` (inside the shadow root `embed.js` made), speaking the
+/// bridge protocol through `post` (widget -> host). Returns the receiver (host -> widget);
+/// `embed.js` sends `init` as soon as it has it.
+pub fn mount_inline(root: web_sys::HtmlElement, post: js_sys::Function) -> js_sys::Function {
+    let _ = root.class_list().add_1("cq-inline");
+    let bridge = Bridge::new(Box::new(FunctionLink(post)));
+    let session = Rc::new(RefCell::new(Session {
+        bridge: bridge.clone(),
+        root,
+        chat: None,
+        unmount: None,
+        handlers: HashMap::new(),
+    }));
+    let receiver = Closure::<dyn Fn(String)>::new(move |text: String| receive(&session, &text));
+    receiver.into_js_value().unchecked_into()
+}
+
+fn receive(session: &Shared, text: &str) {
+    match crate::web::bridge::decode(text) {
+        Ok(Some(msg)) => handle(session, msg),
+        Ok(None) => {}
+        Err(why) => {
+            web_sys::console::error_1(&format!("Colloquy: {why}").into());
+            if let Some(chat) = &session.borrow().chat {
+                chat.dispatcher.post(Event::Error(WidgetError::new(ErrorCode::ProtocolError, why)));
+            }
+        }
     }
 }
 
-fn handle(widget: &Rc<RefCell<IframeWidget>>, msg: HostMessage) {
-    let mut w = widget.borrow_mut();
+fn handle(session: &Shared, msg: HostMessage) {
+    let mut s = session.borrow_mut();
     match msg {
         HostMessage::Init { config, handlers, t0, page } => {
-            if w.chat.is_some() {
+            if s.chat.is_some() {
                 return;
             }
+            let unknown = Config::unknown_keys(&config);
             let (config, issues) = Config::parse(&config);
             let rt: Rc<dyn Runtime> = Rc::new(WebRuntime);
-            let chat = build_chat(config, rt, w.bridge.clone());
+            let chat = build_chat(config, rt, s.bridge.clone());
             for h in handlers {
-                let id = chat.dispatcher.on(h.api, &h.name, w.bridge.handler(h.id), h.once);
-                w.handlers.insert(h.id, id);
+                let id = chat.dispatcher.on(h.api, &h.name, s.bridge.handler(h.id), h.once);
+                s.handlers.insert(h.id, id);
             }
-            report_config_issues(&chat, &issues);
-            let body = web_sys::window().and_then(|w| w.document()).and_then(|d| d.body()).expect("a body");
-            let _ = body.class_list().add_1("cq-embedded");
-            let bridge = w.bridge.clone();
+            report_config_issues(&chat, &issues, &unknown);
+            let bridge = s.bridge.clone();
             let state = chat.state;
             state.viewport.set((page.width, page.height));
-            mount(body, chat.clone()).forget();
+            let handle = mount(s.root.clone(), chat.clone());
+            s.unmount = Some(Box::new(move || drop(handle)));
             // Sync the iframe's size with what is visible (an outside-world sync: an Effect).
             Effect::new(move |_| {
                 let (width, height) = frame_size(state.view.get(), state.maximized.get(), state.viewport.get());
                 bridge.send(&WidgetMessage::Layout { width, height });
             });
-            w.bridge.send(&WidgetMessage::Done { req: 0, ok: true, value: None, error: None });
-            w.chat = Some(chat.clone());
-            drop(w);
-            chat.start(t0);
+            s.bridge.send(&WidgetMessage::Done { req: 0, ok: true, value: None, error: None });
+            s.chat = Some(chat.clone());
+            drop(s);
+            chat.start(t0, &page.url);
         }
         HostMessage::Resize { width, height } => {
-            if let Some(chat) = &w.chat {
+            if let Some(chat) = &s.chat {
                 chat.state.viewport.set((width, height));
             }
         }
         HostMessage::On(h) => {
-            if let Some(chat) = w.chat.clone() {
-                let id = chat.dispatcher.on(h.api, &h.name, w.bridge.handler(h.id), h.once);
-                w.handlers.insert(h.id, id);
+            if let Some(chat) = s.chat.clone() {
+                let id = chat.dispatcher.on(h.api, &h.name, s.bridge.handler(h.id), h.once);
+                s.handlers.insert(h.id, id);
             }
         }
         HostMessage::Off { id } => {
-            if let (Some(chat), Some(reg)) = (w.chat.clone(), w.handlers.remove(&id)) {
+            if let (Some(chat), Some(reg)) = (s.chat.clone(), s.handlers.remove(&id)) {
                 chat.dispatcher.off(reg);
             }
         }
         HostMessage::Ret { call, ok, payload, error } => {
             let result = if ok { Ok(payload) } else { Err(error.unwrap_or_else(|| "handler failed".into())) };
-            w.bridge.settle(call, result);
+            s.bridge.settle(call, result);
         }
+        HostMessage::Html { element, html } => crate::web::sanitize::mirror(&s.root, &element, &html),
         HostMessage::Call { req, method, args } => {
-            let Some(chat) = w.chat.clone() else { return };
-            let bridge = w.bridge.clone();
-            drop(w);
+            let Some(chat) = s.chat.clone() else { return };
+            let bridge = s.bridge.clone();
+            drop(s);
             let reply = crate::methods::call(&chat, &method, &args);
             let (ok, value, error) = match reply {
                 Ok(v) => (true, Some(v), None),
                 Err(e) => (false, None, Some(e)),
             };
             bridge.send(&WidgetMessage::Done { req, ok, value, error });
+        }
+        HostMessage::Destroy => {
+            if let Some(chat) = s.chat.take() {
+                chat.dispatcher.clear();
+            }
+            if let Some(unmount) = s.unmount.take() {
+                unmount();
+            }
         }
     }
 }

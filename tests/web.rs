@@ -60,7 +60,7 @@ async fn the_launcher_opens_the_window_and_the_demo_agent_echoes() {
     let events = record_dom_events(&root, &["chat:ready", "view:change", "send", "receive"]);
     let chat = build_chat(Config::default(), Rc::new(WebRuntime), Rc::new(DomSink(root.clone().into())));
     let _mounted = mount(root.clone(), chat.clone());
-    chat.start(js_sys::Date::now());
+    chat.start(js_sys::Date::now(), "https://shop.example/");
 
     let launcher =
         wait_for("an enabled launcher", || find(&root, "button[aria-label='Open chat']:not([disabled])")).await;
@@ -90,7 +90,7 @@ async fn escape_closes_the_window() {
     let root = host();
     let chat = build_chat(Config::default(), Rc::new(WebRuntime), Rc::new(DomSink(root.clone().into())));
     let _mounted = mount(root.clone(), chat.clone());
-    chat.start(js_sys::Date::now());
+    chat.start(js_sys::Date::now(), "https://shop.example/");
     wait_for("the launcher", || find(&root, "button[aria-label='Open chat']:not([disabled])")).await.click();
     let dialog = wait_for("the window", || find(&root, "[role=dialog]")).await;
     let init = web_sys::KeyboardEventInit::new();

@@ -1,11 +1,10 @@
-//! The postMessage bridge between the widget page (in the iframe) and `embed.js` (in the host
-//! page).
+//! The bridge between the widget and `embed.js` in the host page.
 //!
-//! Messages are JSON strings `{"colloquy": 1, "op": ..., ...}`. Both sides pin the other's
-//! origin: the widget page learns the host origin from its URL (`?origin=`), only accepts
-//! messages whose `event.origin` is that origin and whose source is `window.parent`, and posts
-//! with that origin as `targetOrigin`; `embed.js` does the same with the widget origin, taken from
-//! its own `src`. Anything else is dropped. The protocol is documented in `docs/bridge.md`.
+//! Messages are JSON strings `{"colloquy": 1, "op": ..., ...}` (docs/bridge.md), carried by a
+//! [`Link`]: `postMessage` in iframe mode, origin-pinned both ways (the widget page learns the
+//! host origin from its URL, accepts only messages from that origin and `window.parent`, and
+//! posts with that origin as `targetOrigin`; `embed.js` does the same with the widget origin,
+//! taken from its own `src`), or direct function calls in inline mode.
 
 use crate::events::{Api, Delivery, Handler, HostSink, dispatcher::HandlerResult};
 use futures::channel::oneshot;
@@ -91,6 +90,15 @@ pub enum HostMessage {
         #[serde(default)]
         error: Option<String>,
     },
+    /// What a host handler rendered into its `hostElement` fallback (cross-origin iframe).
+    Html {
+        /// The widget element it belongs to.
+        element: String,
+        /// The host element's `innerHTML`; sanitized before it renders.
+        html: String,
+    },
+    /// The host destroyed the instance (inline mode: unmount).
+    Destroy,
     /// An instance method call.
     Call {
         /// Request id, answered by `done`.
@@ -122,6 +130,9 @@ pub enum WidgetMessage {
         dates: Vec<String>,
         /// Call with no argument (Chask `onReady`, ...).
         bare: bool,
+        /// Id of the widget element to hand over as `payload.hostElement`.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        element: Option<String>,
     },
     /// Dispatch `colloquy:<name>` on the host element.
     Dom {
@@ -170,40 +181,28 @@ pub fn decode(data: &str) -> Result<Option<HostMessage>, String> {
     }
 }
 
+/// How messages reach the host side.
+pub trait Link {
+    /// Delivers one encoded message.
+    fn send(&self, text: String);
+}
+
 /// The widget side of the bridge.
 pub struct Bridge {
-    origin: String,
-    target: web_sys::Window,
+    link: Box<dyn Link>,
     next_call: Cell<u32>,
     pending: RefCell<HashMap<u32, oneshot::Sender<HandlerResult>>>,
 }
 
 impl Bridge {
-    /// A bridge to `target` (the parent window), pinned to `origin`.
-    pub fn new(target: web_sys::Window, origin: String) -> Rc<Self> {
-        Rc::new(Bridge { origin, target, next_call: Cell::new(1), pending: RefCell::default() })
+    /// A bridge over `link`.
+    pub fn new(link: Box<dyn Link>) -> Rc<Self> {
+        Rc::new(Bridge { link, next_call: Cell::new(1), pending: RefCell::default() })
     }
 
-    /// The pinned host origin.
-    pub fn origin(&self) -> &str {
-        &self.origin
-    }
-
-    /// Posts a message to the host page.
+    /// Sends a message to the host side.
     pub fn send(&self, msg: &WidgetMessage) {
-        let _ = self.target.post_message(&encode(msg).into(), &self.origin);
-    }
-
-    /// The Colloquy message carried by `ev`, if it comes from the pinned origin and window.
-    pub fn accept(&self, ev: &web_sys::MessageEvent) -> Result<Option<HostMessage>, String> {
-        let from_parent = ev.source().map(|s| js_sys::Object::is(&s, self.target.as_ref())).unwrap_or(false);
-        if ev.origin() != self.origin || !from_parent {
-            return Ok(None);
-        }
-        match ev.data().as_string() {
-            Some(text) => decode(&text),
-            None => Ok(None),
-        }
+        self.link.send(encode(msg));
     }
 
     /// Settles a pending `call` with the host's `ret`.
@@ -225,7 +224,7 @@ impl HostSink for Bridge {
     }
 }
 
-/// A handler living in the host page.
+/// A handler living on the host side.
 struct RemoteHandler {
     bridge: Rc<Bridge>,
     id: u32,
@@ -252,6 +251,7 @@ impl Handler for RemoteHandler {
             payload: d.payload.clone(),
             dates: d.dates.iter().map(|s| (*s).to_owned()).collect(),
             bare: d.payload.is_null(),
+            element: d.element.clone(),
         });
         let guard = PendingGuard(self.bridge.clone(), call);
         Box::pin(async move {

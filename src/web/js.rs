@@ -44,6 +44,9 @@ pub struct JsHandler(pub js_sys::Function);
 impl Handler for JsHandler {
     fn call(&self, d: &Delivery) -> LocalBoxFuture<'static, HandlerResult> {
         let arg = delivery_arg(d);
+        if let Some(el) = d.element.as_deref().and_then(|id| web_sys::window()?.document()?.get_element_by_id(id)) {
+            let _ = js_sys::Reflect::set(&arg, &"hostElement".into(), &el);
+        }
         let result =
             if d.payload.is_null() { self.0.call0(&JsValue::NULL) } else { self.0.call1(&JsValue::NULL, &arg) };
         match result {
@@ -55,6 +58,7 @@ impl Handler for JsHandler {
                 if let Some(promise) = ret.dyn_ref::<js_sys::Promise>() {
                     wasm_bindgen_futures::JsFuture::from(promise.clone()).await.map_err(|e| describe_js_error(&e))?;
                 }
+                let _ = js_sys::Reflect::delete_property(arg.unchecked_ref::<js_sys::Object>(), &"hostElement".into());
                 Ok(from_js(&arg))
             }),
         }

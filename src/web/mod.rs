@@ -2,7 +2,9 @@
 //! postMessage bridge to the host page.
 
 pub mod bridge;
+pub mod dom;
 pub mod js;
+pub mod sanitize;
 
 use crate::events::Runtime;
 use futures::future::LocalBoxFuture;
@@ -39,5 +41,10 @@ impl Runtime for WebRuntime {
 
     fn random(&self) -> f64 {
         js_sys::Math::random()
+    }
+
+    fn local_time(&self) -> (u8, u32) {
+        let now = js_sys::Date::new_0();
+        (now.get_day() as u8, now.get_hours() * 60 + now.get_minutes())
     }
 }
