@@ -1,7 +1,8 @@
-/* Colloquy embed loader. The only script a host page loads: it creates the widget iframe and relays
-   events over an origin-pinned postMessage bridge (protocol: docs/bridge.md). No framework, no
-   inline styles (CSSOM only), so it runs under a strict CSP. Dialect names and payloads are decided
-   inside the widget; this file only calls the functions it is told to call. */
+/* Colloquy embed loader: the only script a host page loads. It starts the widget (an iframe, or
+   inline in a shadow root) and speaks the bridge protocol with it (docs/bridge.md). No framework
+   and no inline styles (CSSOM only), so it runs under a strict CSP. Which events exist, in which
+   dialect, with which payload, is decided inside the widget: this file only calls the functions
+   it is told to call, and reports how that went. */
 (function (W, D) {
   "use strict";
   var script = D.currentScript;
@@ -11,7 +12,7 @@
   var T0 = Date.now();
   var METHODS = ["changeView", "send", "restartConversation", "loadThread", "updateUser",
     "updateAuthToken", "setLocale", "setMaximized", "endConversation"];
-  var globals = []; // registrations made on the global dialect objects: [api, name, fn]
+  var globals = []; // registrations on the global dialect objects: [api, name, fn]
   var current = null;
 
   function start(config) {
@@ -20,8 +21,11 @@
       return current;
     }
     config = config || {};
-    var inst = {}, fns = {}, seq = 0, reqs = {}, outbox = [], sent = false, ready = false, frame, host;
-    var settle = [];
+    var inline = config.mode === "inline";
+    var inst = {}, fns = {}, seq = 0, reqs = {}, outbox = [], sent = false, ready = false;
+    var settle = [], frame, root, deliver;
+    var host = D.createElement("div");
+    host.className = "colloquy-host";
 
     function send(msg) {
       msg.colloquy = 1;
@@ -29,7 +33,7 @@
       try { text = JSON.stringify(msg); } catch (e) {
         text = JSON.stringify({ colloquy: 1, op: "ret", call: msg.call, ok: false, error: "payload is not serializable: " + e });
       }
-      frame.contentWindow.postMessage(text, ORIGIN);
+      deliver(text);
     }
 
     function post(msg) {
@@ -38,7 +42,7 @@
     }
 
     function reg(api, name, fn, once) {
-      if (typeof fn !== "function") throw new TypeError("Colloquy: handler for " + name + " must be a function");
+      if (typeof fn !== "function") throw new TypeError("Colloquy: the handler for " + name + " must be a function");
       var id = ++seq;
       fns[id] = { api: api, name: name, fn: fn, once: !!once };
       if (sent) post({ op: "on", id: id, api: api, name: name, once: !!once });
@@ -70,18 +74,28 @@
       var clean = JSON.parse(JSON.stringify(config, function (k, v) {
         return typeof v === "function" || (W.Node && v instanceof Node) ? undefined : v;
       }));
-      send({ op: "init", config: clean, handlers: handlers, t0: T0, page: page() });
+      send({ op: "init", config: clean, handlers: handlers, t0: T0,
+        page: { url: location.href, width: W.innerWidth, height: W.innerHeight } });
       sent = true;
     }
 
-    function page() {
-      return { url: location.href, width: W.innerWidth, height: W.innerHeight };
+    /* The element a userDefinedResponse handler renders into: the widget's own element when it
+       is reachable (inline, or a same-origin iframe), else a detached element whose content is
+       mirrored into the widget, sanitized, now and on every change. */
+    function hostElement(id) {
+      var doc = root;
+      try { if (frame) doc = frame.contentDocument; } catch (e) { doc = null; }
+      var el = doc && doc.getElementById(id);
+      if (el) return el;
+      el = D.createElement("div");
+      var mirror = function () { post({ op: "html", element: id, html: el.innerHTML }); };
+      new MutationObserver(mirror).observe(el, { childList: true, subtree: true, characterData: true, attributes: true });
+      return el;
     }
 
-    function onMessage(e) {
-      if (e.origin !== ORIGIN || !frame || e.source !== frame.contentWindow) return;
+    function receive(data) {
       var m;
-      try { m = JSON.parse(e.data); } catch (x) { return; }
+      try { m = JSON.parse(data); } catch (x) { return; }
       if (!m || m.colloquy !== 1) return;
       if (m.op === "hello") {
         ready = false;
@@ -91,14 +105,16 @@
         var h = fns[m.fn], p = m.payload;
         if (h && h.once) delete fns[m.fn];
         (m.dates || []).forEach(function (k) { if (p && k in p) p[k] = new Date(p[k]); });
+        if (m.element && p) p.hostElement = hostElement(m.element);
         new Promise(function (resolve) { resolve(h && (m.bare ? h.fn() : h.fn(p))); }).then(function () {
-          post({ op: "ret", call: m.call, ok: true, payload: m.bare ? null : p });
+          if (p) delete p.hostElement;
+          send({ op: "ret", call: m.call, ok: true, payload: m.bare ? null : p });
         }, function (err) {
-          post({ op: "ret", call: m.call, ok: false, error: String((err && err.message) || err) });
+          send({ op: "ret", call: m.call, ok: false, error: String((err && err.message) || err) });
         });
       } else if (m.op === "dom") {
         host.dispatchEvent(new CustomEvent("colloquy:" + m.name, { detail: m.detail, bubbles: true }));
-      } else if (m.op === "layout") {
+      } else if (m.op === "layout" && frame) {
         var st = frame.style;
         st.width = m.width;
         st.height = m.height;
@@ -116,27 +132,59 @@
       }
     }
 
+    function onMessage(e) {
+      if (frame && e.origin === ORIGIN && e.source === frame.contentWindow) receive(e.data);
+    }
+
     function onResize() {
       if (ready) post({ op: "resize", width: W.innerWidth, height: W.innerHeight });
     }
 
-    host = D.createElement("div");
-    host.className = "colloquy-host";
-    frame = D.createElement("iframe");
-    frame.title = config.title || "Chat";
-    frame.src = BASE + "index.html?embed=1&origin=" + encodeURIComponent(location.origin);
-    var st = frame.style;
-    st.position = "fixed";
-    st.bottom = "0";
-    st[config.position === "left" ? "left" : "right"] = "0";
-    st.border = "0";
-    st.width = st.height = "0px";
-    st.display = "none";
-    st.zIndex = "2147483000";
-    st.colorScheme = "normal";
-    st.background = "transparent";
-    host.appendChild(frame);
-    W.addEventListener("message", onMessage);
+    function fail(err) {
+      console.error("Colloquy: the widget could not start:", err);
+      settle.forEach(function (f) { f(err); });
+    }
+
+    if (inline) {
+      // Same protocol, direct calls: each message is handled in its own microtask, in order.
+      var st0 = host.style;
+      st0.position = "relative";
+      st0.zIndex = "2147483000";
+      root = host.attachShadow({ mode: "open" });
+      var css = D.createElement("link");
+      css.rel = "stylesheet";
+      css.href = BASE + "widget.css";
+      var mount = D.createElement("div");
+      root.appendChild(css);
+      root.appendChild(mount);
+      deliver = function () {};
+      import(BASE + "colloquy.js").then(function (mod) {
+        return mod.default({ module_or_path: BASE + "colloquy_bg.wasm" }).then(function () {
+          var recv = mod.mountInline(mount, function (text) {
+            Promise.resolve().then(function () { receive(text); });
+          });
+          deliver = function (text) { Promise.resolve().then(function () { recv(text); }); };
+          init();
+        });
+      }).catch(fail);
+    } else {
+      frame = D.createElement("iframe");
+      frame.title = config.title || "Chat";
+      frame.src = BASE + "index.html?embed=1&origin=" + encodeURIComponent(location.origin);
+      var st = frame.style;
+      st.position = "fixed";
+      st.bottom = "0";
+      st[config.position === "left" ? "left" : "right"] = "0";
+      st.border = "0";
+      st.width = st.height = "0px";
+      st.display = "none";
+      st.zIndex = "2147483000";
+      st.colorScheme = "normal";
+      st.background = "transparent";
+      host.appendChild(frame);
+      deliver = function (text) { frame.contentWindow.postMessage(text, ORIGIN); };
+      W.addEventListener("message", onMessage);
+    }
     W.addEventListener("resize", onResize);
 
     inst.hostElement = host;
@@ -150,6 +198,7 @@
       inst[name] = function () { return call(name, [].slice.call(arguments)); };
     });
     inst.destroy = function () {
+      if (inline && sent) send({ op: "destroy" });
       W.removeEventListener("message", onMessage);
       W.removeEventListener("resize", onResize);
       if (host.parentNode) host.parentNode.removeChild(host);
@@ -164,6 +213,11 @@
 
     var callbacks = config.callbacks || {};
     for (var k in callbacks) if (typeof callbacks[k] === "function") reg("chask", k, callbacks[k]);
+    var a = config.analytics || {};
+    if (a.dataLayer || a.gtag) reg("native", "analytics", function (e) {
+      if (a.dataLayer) (W.dataLayer = W.dataLayer || []).push(Object.assign({ event: e.type }, e.data));
+      if (a.gtag && typeof W.gtag === "function") W.gtag("event", e.type, e.data || {});
+    });
     globals.forEach(function (g) { reg(g[0], g[1], g[2]); });
     current = inst;
     if (typeof config.onLoad === "function") config.onLoad(inst);
@@ -174,6 +228,7 @@
   function globalOn(api, name, fn) {
     globals.push([api, name, fn]);
     if (current) current._reg(api, name, fn);
+    return function () { globalOff(api, name, fn); };
   }
 
   function globalOff(api, name, fn) {
@@ -189,10 +244,10 @@
     }
   };
   W.ChatSpark = function (config) { return start(config); };
-  W.ChatSpark.on = function (name, fn) { globalOn("chatspark", name, fn); };
+  W.ChatSpark.on = function (name, fn) { return globalOn("chatspark", name, fn); };
   W.ChatSpark.off = function (name, fn) { globalOff("chatspark", name, fn); };
   W.ChaskWidget = { init: function (config) { return start(config); } };
-  W.saEvents = { subscribe: function (fn) { globalOn("sa", "*", fn); } };
+  W.saEvents = { subscribe: function (fn) { return globalOn("sa", "*", fn); } };
 
   ((stub && stub.q) || []).forEach(function (c) {
     W.Colloquy.init(c.config).then(c.resolve, c.reject);
