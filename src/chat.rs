@@ -41,6 +41,7 @@ impl Chat {
         dispatcher.update_context(|c| c.analytics_text = config.analytics.include_text);
         let state = ChatState::new();
         state.user.set(config.user.clone());
+        state.greeting.set(!config.greeting.is_empty());
         Rc::new(Chat {
             state,
             dispatcher,
@@ -119,6 +120,7 @@ impl Chat {
         self.state.view.set(new);
         if new.main_window {
             self.state.unread.set(0);
+            self.state.greeting.set(false);
         }
         self.dispatcher.post(Event::ViewChange(ViewChange { reason, old_view_state: old, new_view_state: new }));
     }

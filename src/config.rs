@@ -8,9 +8,12 @@
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
+#[cfg(test)]
+use ts_rs::TS;
 
 /// Where the widget runs.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[cfg_attr(test, derive(TS))]
 #[serde(rename_all = "lowercase")]
 pub enum Mode {
     /// In an iframe created by `embed.js` (default).
@@ -22,12 +25,14 @@ pub enum Mode {
 
 /// Which agent answers.
 #[derive(Clone, Debug, PartialEq, Deserialize)]
+#[cfg_attr(test, derive(TS))]
 #[serde(tag = "kind", rename_all = "lowercase", deny_unknown_fields)]
 pub enum AgentConfig {
     /// The embedded, deterministic demo agent.
     Demo {
         /// Milliseconds between streamed chunks (default 35).
         #[serde(default, rename = "chunkMs")]
+        #[cfg_attr(test, ts(optional))]
         chunk_ms: Option<u32>,
     },
     /// An agent server speaking Colloquy's HTTP + SSE protocol (docs/agent-protocol.md).
@@ -45,6 +50,7 @@ impl Default for AgentConfig {
 
 /// Left or right corner.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[cfg_attr(test, derive(TS))]
 #[serde(rename_all = "lowercase")]
 pub enum Position {
     /// Bottom left.
@@ -56,6 +62,7 @@ pub enum Position {
 
 /// Light, dark, or following the visitor's system.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[cfg_attr(test, derive(TS))]
 #[serde(rename_all = "lowercase")]
 pub enum Scheme {
     /// `prefers-color-scheme` decides (default).
@@ -69,6 +76,8 @@ pub enum Scheme {
 
 /// Look and feel.
 #[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+#[cfg_attr(test, derive(TS))]
+#[cfg_attr(test, ts(optional_fields))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Theme {
     /// Brand color (any CSS color without `;{}`).
@@ -82,11 +91,14 @@ pub struct Theme {
     pub font: Option<String>,
     /// Color scheme.
     #[serde(default)]
+    #[cfg_attr(test, ts(as = "Option<Scheme>"))]
     pub scheme: Scheme,
 }
 
 /// A field of an action form or the lead form.
 #[derive(Clone, Debug, PartialEq, Deserialize)]
+#[cfg_attr(test, derive(TS))]
+#[cfg_attr(test, ts(optional_fields))]
 #[serde(deny_unknown_fields)]
 pub struct Field {
     /// Key in the submitted data.
@@ -95,9 +107,11 @@ pub struct Field {
     pub label: String,
     /// Must be filled in.
     #[serde(default)]
+    #[cfg_attr(test, ts(as = "Option<bool>"))]
     pub required: bool,
     /// `text` (default), `email`, `tel`, `textarea`.
     #[serde(default = "text_type", rename = "type")]
+    #[cfg_attr(test, ts(as = "Option<String>"))]
     pub kind: String,
 }
 
@@ -107,6 +121,8 @@ fn text_type() -> String {
 
 /// A custom action (seed 001).
 #[derive(Clone, Debug, PartialEq, Deserialize)]
+#[cfg_attr(test, derive(TS))]
+#[cfg_attr(test, ts(optional_fields))]
 #[serde(deny_unknown_fields)]
 pub struct Action {
     /// Id reported as `actionId`.
@@ -119,21 +135,26 @@ pub struct Action {
     pub label: Option<String>,
     /// Primary styling.
     #[serde(default)]
+    #[cfg_attr(test, ts(as = "Option<bool>"))]
     pub primary: bool,
     /// Link target (`http:`/`https:` only).
     #[serde(default)]
     pub url: Option<String>,
     /// Form fields.
     #[serde(default)]
+    #[cfg_attr(test, ts(as = "Option<Vec<Field>>"))]
     pub fields: Vec<Field>,
 }
 
 /// When the launcher shows (visibility rules).
 #[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+#[cfg_attr(test, derive(TS))]
+#[cfg_attr(test, ts(optional_fields))]
 #[serde(deny_unknown_fields)]
 pub struct Visibility {
     /// URL patterns (`*` matches anything; a leading `!` excludes). Empty: every page.
     #[serde(default)]
+    #[cfg_attr(test, ts(as = "Option<Vec<String>>"))]
     pub urls: Vec<String>,
     /// Opening hours in the visitor's local time.
     #[serde(default)]
@@ -142,10 +163,13 @@ pub struct Visibility {
 
 /// Opening hours.
 #[derive(Clone, Debug, PartialEq, Deserialize)]
+#[cfg_attr(test, derive(TS))]
+#[cfg_attr(test, ts(optional_fields))]
 #[serde(deny_unknown_fields)]
 pub struct Schedule {
     /// Days of the week, 0 = Sunday. Empty: every day.
     #[serde(default)]
+    #[cfg_attr(test, ts(as = "Option<Vec<u8>>"))]
     pub days: Vec<u8>,
     /// Opening time, `HH:MM`.
     pub from: String,
@@ -155,31 +179,41 @@ pub struct Schedule {
 
 /// Analytics options.
 #[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+#[cfg_attr(test, derive(TS))]
+#[cfg_attr(test, ts(optional_fields))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Analytics {
     /// Analytics payloads may carry message text.
     #[serde(default)]
+    #[cfg_attr(test, ts(as = "Option<bool>"))]
     pub include_text: bool,
     /// Also push analytics events to `window.dataLayer`.
     #[serde(default)]
+    #[cfg_attr(test, ts(as = "Option<bool>"))]
     pub data_layer: bool,
     /// Also call `gtag("event", type, data)`.
     #[serde(default)]
+    #[cfg_attr(test, ts(as = "Option<bool>"))]
     pub gtag: bool,
 }
 
 /// Attachment limits.
 #[derive(Clone, Debug, PartialEq, Deserialize)]
+#[cfg_attr(test, derive(TS))]
+#[cfg_attr(test, ts(optional_fields))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Attachments {
     /// Allow attaching files at all.
     #[serde(default = "yes")]
+    #[cfg_attr(test, ts(as = "Option<bool>"))]
     pub enabled: bool,
     /// Largest file in bytes.
     #[serde(default = "default_max_size")]
+    #[cfg_attr(test, ts(as = "Option<f64>"))]
     pub max_size: f64,
     /// Accepted MIME types (`image/*` style wildcards).
     #[serde(default = "default_types")]
+    #[cfg_attr(test, ts(as = "Option<Vec<String>>"))]
     pub types: Vec<String>,
 }
 

@@ -7,6 +7,8 @@ use crate::events::ViewState;
 pub const PHONE_MAX_WIDTH: f64 = 520.0;
 /// Room for the launcher and its shadow.
 pub const LAUNCHER_BOX: f64 = 96.0;
+/// Room for the launcher with the greeting bubble above it.
+pub const GREETING_BOX: (f64, f64) = (300.0, 200.0);
 /// Floating window size on desktop, margins included.
 pub const WINDOW_BOX: (f64, f64) = (432.0, 720.0);
 /// Maximized window width on desktop.
@@ -18,7 +20,7 @@ pub fn is_phone(width: f64) -> bool {
 }
 
 /// The iframe's CSS width and height for what is visible on a `host` (width, height) viewport.
-pub fn frame_size(view: ViewState, maximized: bool, host: (f64, f64)) -> (String, String) {
+pub fn frame_size(view: ViewState, maximized: bool, greeting: bool, host: (f64, f64)) -> (String, String) {
     let px = |v: f64| format!("{}px", v.round());
     let (w, h) = host;
     if view.main_window {
@@ -29,6 +31,8 @@ pub fn frame_size(view: ViewState, maximized: bool, host: (f64, f64)) -> (String
         } else {
             (px(WINDOW_BOX.0.min(w)), px(WINDOW_BOX.1.min(h)))
         }
+    } else if view.launcher && greeting {
+        (px(GREETING_BOX.0.min(w)), px(GREETING_BOX.1))
     } else if view.launcher {
         (px(LAUNCHER_BOX), px(LAUNCHER_BOX))
     } else {
@@ -43,11 +47,12 @@ mod tests {
     #[test]
     fn sizes_follow_the_view_and_the_viewport() {
         let desktop = (1280.0, 800.0);
-        assert_eq!(frame_size(ViewState::CLOSED, false, desktop), ("96px".into(), "96px".into()));
-        assert_eq!(frame_size(ViewState::OPEN, false, desktop), ("432px".into(), "720px".into()));
-        assert_eq!(frame_size(ViewState::OPEN, true, desktop), ("960px".into(), "100%".into()));
-        assert_eq!(frame_size(ViewState::OPEN, false, (390.0, 844.0)), ("100%".into(), "100%".into()));
-        assert_eq!(frame_size(ViewState::OPEN, false, (800.0, 600.0)), ("432px".into(), "600px".into()));
-        assert_eq!(frame_size(ViewState::default(), false, desktop), ("0px".into(), "0px".into()));
+        assert_eq!(frame_size(ViewState::CLOSED, false, false, desktop), ("96px".into(), "96px".into()));
+        assert_eq!(frame_size(ViewState::CLOSED, false, true, desktop), ("300px".into(), "200px".into()));
+        assert_eq!(frame_size(ViewState::OPEN, false, true, desktop), ("432px".into(), "720px".into()));
+        assert_eq!(frame_size(ViewState::OPEN, true, false, desktop), ("960px".into(), "100%".into()));
+        assert_eq!(frame_size(ViewState::OPEN, false, false, (390.0, 844.0)), ("100%".into(), "100%".into()));
+        assert_eq!(frame_size(ViewState::OPEN, false, false, (800.0, 600.0)), ("432px".into(), "600px".into()));
+        assert_eq!(frame_size(ViewState::default(), false, false, desktop), ("0px".into(), "0px".into()));
     }
 }

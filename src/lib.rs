@@ -15,6 +15,8 @@ pub mod layout;
 pub mod markdown;
 pub mod methods;
 pub mod state;
+#[cfg(test)]
+mod typescript;
 pub mod web;
 pub mod widget;
 

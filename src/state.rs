@@ -258,6 +258,8 @@ pub struct ChatState {
     pub user: RwSignal<Map<String, Value>>,
     /// Agent messages that arrived while the window was closed.
     pub unread: RwSignal<u32>,
+    /// The greeting bubble next to the launcher is showing.
+    pub greeting: RwSignal<bool>,
 }
 
 impl ChatState {
@@ -276,6 +278,7 @@ impl ChatState {
             handoff: RwSignal::new(Handoff::None),
             user: RwSignal::new(Map::new()),
             unread: RwSignal::new(0),
+            greeting: RwSignal::new(false),
         }
     }
 

@@ -177,7 +177,8 @@ fn handle(session: &Shared, msg: HostMessage) {
             s.unmount = Some(Box::new(move || drop(handle)));
             // Sync the iframe's size with what is visible (an outside-world sync: an Effect).
             Effect::new(move |_| {
-                let (width, height) = frame_size(state.view.get(), state.maximized.get(), state.viewport.get());
+                let (width, height) =
+                    frame_size(state.view.get(), state.maximized.get(), state.greeting.get(), state.viewport.get());
                 bridge.send(&WidgetMessage::Layout { width, height });
             });
             s.bridge.send(&WidgetMessage::Done { req: 0, ok: true, value: None, error: None });

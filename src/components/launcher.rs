@@ -1,33 +1,86 @@
-//! The launcher: the round button that opens the chat.
+//! The launcher: the round button that opens the chat, its unread badge and greeting bubble.
 
+use super::icons::{Icon, Svg};
 use crate::chat::use_chat;
 use crate::i18n::Key;
+use leptos::html::Button;
 use leptos::prelude::*;
 
-/// The launcher button. Visible while the view state says so and the chat is ready.
+/// The launcher button. Shown while the view state says so; focus returns here when the window
+/// closes.
 #[component]
 pub fn Launcher() -> impl IntoView {
     let chat = use_chat();
     let state = chat.get().state;
-    let visible = move || state.view.get().launcher;
+    let button = NodeRef::<Button>::new();
+    let hidden = move || !state.view.get().launcher;
+    // Focus comes back to the launcher when the window closes (WAI-ARIA dialog practice).
+    Effect::new(move |was_open: Option<bool>| {
+        let open = state.view.get().main_window;
+        if was_open == Some(true) && !open {
+            request_animation_frame(move || {
+                if let Some(b) = button.get_untracked() {
+                    let _ = b.focus();
+                }
+            });
+        }
+        open
+    });
+    let unread = move || state.unread.get();
+    let unread_label = move || match unread() {
+        0 => String::new(),
+        1 => state.t(Key::UnreadOne).to_owned(),
+        n => format!("{n} {}", state.t(Key::UnreadMany)),
+    };
     view! {
-        <Show when=visible>
+        <div class="cq-launcher-area" hidden=hidden>
+            <Show when=move || state.greeting.get()>
+                <Greeting />
+            </Show>
             <button
+                node_ref=button
                 class="cq-launcher"
                 type="button"
-                data-launcher=""
                 aria-label=move || state.t(Key::OpenChat)
+                aria-describedby=move || (unread() > 0).then_some("cq-unread")
                 aria-expanded="false"
+                aria-haspopup="dialog"
                 disabled=move || !state.ready.get()
                 on:click=move |_| chat.get().open()
             >
-                <svg viewBox="0 0 24 24" width="28" height="28" aria-hidden="true">
-                    <path
-                        fill="currentColor"
-                        d="M4 4h16a2 2 0 0 1 2 2v10a2 2 0 0 1-2 2H9l-5 4v-4a2 2 0 0 1-2-2V6a2 2 0 0 1 2-2z"
-                    />
-                </svg>
+                <Svg icon=Icon::Chat size=28 />
+                <Show when=move || { unread() > 0 }>
+                    <span class="cq-badge" aria-hidden="true">
+                        {move || if unread() > 9 { "9+".to_owned() } else { unread().to_string() }}
+                    </span>
+                </Show>
             </button>
-        </Show>
+            <span id="cq-unread" class="cq-visually-hidden">
+                {unread_label}
+            </span>
+        </div>
+    }
+}
+
+/// The greeting bubble next to the launcher: opens the chat, or is dismissed.
+#[component]
+fn Greeting() -> impl IntoView {
+    let chat = use_chat();
+    let state = chat.get().state;
+    let text = chat.get().config.greeting.clone();
+    view! {
+        <div class="cq-greeting">
+            <button class="cq-greeting-text" type="button" on:click=move |_| chat.get().open()>
+                {text}
+            </button>
+            <button
+                class="cq-greeting-dismiss"
+                type="button"
+                aria-label=move || state.t(Key::Dismiss)
+                on:click=move |_| state.greeting.set(false)
+            >
+                <Svg icon=Icon::Close size=14 />
+            </button>
+        </div>
     }
 }

@@ -1,50 +1,158 @@
-//! The main window: header, message list, composer.
+//! The main window: header (title, avatar, status, restart, maximize/restore, minimize,
+//! close), message list, composer. A floating panel on desktop, full screen on a phone, taller
+//! and wider when maximized.
 
 use super::composer::Composer;
+use super::icons::{Icon, Svg};
 use super::message_list::MessageList;
 use crate::chat::use_chat;
-use crate::events::ViewChangeReason;
+use crate::events::{EndReason, ViewChangeReason};
 use crate::i18n::Key;
+use crate::layout::is_phone;
+use crate::state::Handoff;
+use leptos::html::Section;
 use leptos::prelude::*;
 
-/// The chat window. Escape closes it.
+/// The chat window. Escape closes it; focus moves into it when it opens.
 #[component]
 pub fn MainWindow() -> impl IntoView {
     let chat = use_chat();
     let state = chat.get().state;
     let title = chat.get().config.title.clone();
     let open = move || state.view.get().main_window;
+    let (confirming, set_confirming) = signal(false);
+    let section = NodeRef::<Section>::new();
+    // Move focus into the window when it opens (the message box, else the window itself).
+    Effect::new(move |_| {
+        if open() {
+            request_animation_frame(move || {
+                let Some(s) = section.get_untracked() else { return };
+                let target = s.query_selector("textarea:not([disabled])").ok().flatten();
+                match target {
+                    Some(t) => {
+                        let _ = wasm_bindgen::JsCast::unchecked_ref::<web_sys::HtmlElement>(&t).focus();
+                    }
+                    None => {
+                        let _ = s.focus();
+                    }
+                }
+            });
+        }
+    });
     let on_keydown = move |ev: leptos::ev::KeyboardEvent| {
         if ev.key() == "Escape" {
             ev.prevent_default();
-            chat.get().close(ViewChangeReason::MainWindowClosed);
+            if confirming.get_untracked() {
+                set_confirming.set(false);
+            } else {
+                chat.get().close(ViewChangeReason::MainWindowClosed);
+            }
         }
     };
+    let avatar = {
+        let title = title.clone();
+        move || match state.handoff.get() {
+            Handoff::Connected(name) => name.chars().next().unwrap_or('?').to_string(),
+            _ => title.chars().next().unwrap_or('C').to_string(),
+        }
+    };
+    let status = move || match (state.ended.get(), state.handoff.get()) {
+        (true, _) => state.t(Key::StatusEnded).to_owned(),
+        (_, Handoff::Queued(_)) => state.t(Key::StatusQueued).to_owned(),
+        (_, Handoff::Connected(name)) => format!("{name} · {}", state.t(Key::StatusHuman)),
+        _ => state.t(Key::StatusAi).to_owned(),
+    };
+    let phone = move || is_phone(state.viewport.get().0);
+    let active = move || state.conversation.get().is_some() && !state.ended.get();
     view! {
-        <Show when=open>
-            <section class="cq-window" role="dialog" aria-label=title.clone() on:keydown=on_keydown>
-                <header class="cq-header">
-                    <h2 class="cq-title">{title.clone()}</h2>
+        <section
+            node_ref=section
+            class="cq-window"
+            role="dialog"
+            aria-labelledby="cq-title"
+            tabindex="-1"
+            hidden=move || !open()
+            on:keydown=on_keydown
+        >
+            <header class="cq-header">
+                <span class="cq-avatar" aria-hidden="true">
+                    {avatar}
+                </span>
+                <div class="cq-heading">
+                    <h2 id="cq-title" class="cq-title">
+                        {title.clone()}
+                    </h2>
+                    <p class="cq-status">{status}</p>
+                </div>
+                <button
+                    class="cq-icon-button"
+                    type="button"
+                    aria-label=move || state.t(Key::RestartConversation)
+                    aria-expanded=move || confirming.get().to_string()
+                    on:click=move |_| set_confirming.update(|c| *c = !*c)
+                >
+                    <Svg icon=Icon::Restart />
+                </button>
+                <Show when=move || !phone()>
                     <button
                         class="cq-icon-button"
                         type="button"
-                        aria-label=move || state.t(Key::CloseChat)
-                        on:click=move |_| chat.get().close(ViewChangeReason::MainWindowClosed)
+                        aria-label=move || state.t(if state.maximized.get() { Key::Restore } else { Key::Maximize })
+                        on:click=move |_| chat.get().set_maximized(!state.maximized.get_untracked())
                     >
-                        <svg viewBox="0 0 24 24" width="20" height="20" aria-hidden="true">
-                            <path
-                                fill="none"
-                                stroke="currentColor"
-                                stroke-width="2"
-                                stroke-linecap="round"
-                                d="M6 6l12 12M18 6L6 18"
-                            />
-                        </svg>
+                        <Svg icon=if state.maximized.get() { Icon::Restore } else { Icon::Maximize } />
                     </button>
-                </header>
-                <MessageList />
-                <Composer />
-            </section>
-        </Show>
+                </Show>
+                <button
+                    class="cq-icon-button"
+                    type="button"
+                    aria-label=move || state.t(Key::Minimize)
+                    on:click=move |_| chat.get().close(ViewChangeReason::MainWindowMinimized)
+                >
+                    <Svg icon=Icon::Minimize />
+                </button>
+                <button
+                    class="cq-icon-button"
+                    type="button"
+                    aria-label=move || state.t(Key::CloseChat)
+                    on:click=move |_| chat.get().close(ViewChangeReason::MainWindowClosed)
+                >
+                    <Svg icon=Icon::Close />
+                </button>
+            </header>
+            <Show when=move || confirming.get()>
+                <div class="cq-confirm" role="alertdialog" aria-labelledby="cq-confirm-text">
+                    <p id="cq-confirm-text">{move || state.t(Key::RestartQuestion)}</p>
+                    <div class="cq-confirm-buttons">
+                        <button
+                            class="cq-button cq-button--primary"
+                            type="button"
+                            on:click=move |_| {
+                                set_confirming.set(false);
+                                chat.get().restart();
+                            }
+                        >
+                            {move || state.t(Key::Restart)}
+                        </button>
+                        <button class="cq-button" type="button" on:click=move |_| set_confirming.set(false)>
+                            {move || state.t(Key::Cancel)}
+                        </button>
+                    </div>
+                </div>
+            </Show>
+            <MessageList />
+            <Show when=active>
+                <div class="cq-end-row">
+                    <button
+                        class="cq-link-button"
+                        type="button"
+                        on:click=move |_| chat.get().end_conversation(EndReason::User)
+                    >
+                        {move || state.t(Key::EndConversation)}
+                    </button>
+                </div>
+            </Show>
+            <Composer />
+        </section>
     }
 }

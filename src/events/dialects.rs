@@ -146,7 +146,7 @@ pub struct AnalyticsEvent {
     pub timestamp: f64,
     /// Event-specific data.
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(test, ts(optional))]
+    #[cfg_attr(test, ts(optional, type = "Record<string, any>"))]
     pub data: Option<Value>,
 }
 

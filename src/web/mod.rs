@@ -5,6 +5,7 @@ pub mod bridge;
 pub mod dom;
 pub mod js;
 pub mod sanitize;
+pub mod time;
 
 use crate::events::Runtime;
 use futures::future::LocalBoxFuture;

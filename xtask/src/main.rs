@@ -22,6 +22,7 @@ commands:
   build            setup, then build the release widget and demo into dist/
   demo [--port N]  setup, build, and serve the demo page on http://127.0.0.1:8080
   test             setup, build, and run every test layer (native, wasm in Chromium, Playwright)
+  types            regenerate public/colloquy.d.ts from the Rust types
 ";
 
 fn main() -> ExitCode {
@@ -40,6 +41,7 @@ fn main() -> ExitCode {
             setup::Setup::run(NO_BROWSER).and_then(|s| steps::demo(&s, port))
         }
         Some("test") => setup::Setup::run(BROWSER).and_then(|s| steps::test(&s)),
+        Some("types") => steps::types(),
         Some("-h" | "--help" | "help") | None => {
             print!("{USAGE}");
             return ExitCode::SUCCESS;

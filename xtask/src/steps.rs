@@ -98,6 +98,9 @@ pub fn test(s: &Setup) -> Result<(), String> {
         run(s.command("cargo").args(["fmt", "--all", "--check"]))
     })?;
     step("layer 1: native tests (cargo test --workspace)", || run(s.command("cargo").args(["test", "--workspace"])))?;
+    step("TypeScript: the example host script against public/colloquy.d.ts", || {
+        run(s.command("npx").args(["tsc", "-p", "tests/types"]))
+    })?;
     step("layer 2: wasm tests in headless Chromium (wasm-bindgen-test)", || {
         let mut cmd = s.wasm_command("cargo");
         cmd.args(["test", "-p", "colloquy", "--target", "wasm32-unknown-unknown"]);
@@ -114,6 +117,17 @@ pub fn test(s: &Setup) -> Result<(), String> {
             .args(["playwright", "test", "--config", "tests/e2e/playwright.config.ts"])
             .env("CI", "1")
             .env("COLLOQUY_SERVER", s.root.join("target/debug/colloquy-server")))
+    })
+}
+
+/// Regenerates `public/colloquy.d.ts` (the test that checks it writes it when blessed).
+pub fn types() -> Result<(), String> {
+    let root = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
+    step("generate public/colloquy.d.ts", || {
+        run(Command::new("cargo")
+            .current_dir(&root)
+            .args(["test", "-p", "colloquy", "--lib", "typescript"])
+            .env("COLLOQUY_BLESS", "1"))
     })
 }
 

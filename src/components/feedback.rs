@@ -1,0 +1,145 @@
+//! Feedback on an agent message: thumbs up / down (`interactionType: "button"`), then a details
+//! popup with free text and category chips (`interactionType: "details"`).
+
+use super::icons::{Icon, Svg};
+use crate::chat::use_chat;
+use crate::i18n::{Key, Locale, t};
+use crate::state::Message;
+use leptos::prelude::*;
+
+/// Categories offered for positive and negative feedback. The payload carries the English label
+/// (stable across languages); the chip shows the translation.
+const POSITIVE: &[Key] = &[Key::CategoryAccurate, Key::CategoryClear];
+const NEGATIVE: &[Key] = &[Key::CategoryInaccurate, Key::CategoryIncomplete, Key::CategoryOffTopic];
+
+/// Thumbs and the details popup.
+#[component]
+pub fn FeedbackControls(
+    /// The rated message.
+    message: Message,
+) -> impl IntoView {
+    let chat = use_chat();
+    let state = chat.get().state;
+    let rated = message.feedback.clone();
+    let (open, set_open) = signal(false);
+    let (thanked, set_thanked) = signal(false);
+    let (chosen, set_chosen) = signal(Vec::<Key>::new());
+    let (text, set_text) = signal(String::new());
+    let id = message.id.clone();
+    let rate = {
+        let id = id.clone();
+        move |positive: bool| {
+            chat.get().feedback(&id, positive, None);
+            set_chosen.set(Vec::new());
+            set_open.set(true);
+        }
+    };
+    let rate_up = rate.clone();
+    let is = {
+        let rated = rated.clone();
+        move |v: bool| rated.get() == Some(v)
+    };
+    let is_up = is.clone();
+    let positive = {
+        let rated = rated.clone();
+        move || rated.get().unwrap_or(true)
+    };
+    let positive_for_send = positive.clone();
+    let send = move |_| {
+        let categories = chosen.get_untracked().iter().map(|k| t(Locale::En, *k).to_owned()).collect();
+        chat.get().feedback(&id, positive_for_send(), Some((text.get_untracked(), categories)));
+        set_open.set(false);
+        set_thanked.set(true);
+    };
+    let details_id = format!("cq-fb-{}", message.id);
+    view! {
+        <span class="cq-feedback">
+            <button
+                class="cq-icon-button cq-icon-button--small"
+                type="button"
+                aria-label=move || state.t(Key::Helpful)
+                aria-pressed=move || is_up(true).to_string()
+                on:click=move |_| rate_up(true)
+            >
+                <Svg icon=Icon::ThumbUp size=16 />
+            </button>
+            <button
+                class="cq-icon-button cq-icon-button--small"
+                type="button"
+                aria-label=move || state.t(Key::NotHelpful)
+                aria-pressed=move || is(false).to_string()
+                on:click=move |_| rate(false)
+            >
+                <Svg icon=Icon::ThumbDown size=16 />
+            </button>
+        </span>
+        <Show when=move || thanked.get()>
+            <span class="cq-feedback-thanks" role="status">
+                {move || state.t(Key::FeedbackThanks)}
+            </span>
+        </Show>
+        <Show when=move || open.get()>
+            <div class="cq-feedback-details" role="group" aria-labelledby=details_id.clone()>
+                <p id=details_id.clone() class="cq-form-title">
+                    {move || state.t(Key::FeedbackTitle)}
+                </p>
+                <div class="cq-chips">
+                    {
+                        let positive = positive.clone();
+                        move || {
+                            let keys = if positive() { POSITIVE } else { NEGATIVE };
+                            keys.iter()
+                                .map(|key| {
+                                    let key = *key;
+                                    view! {
+                                        <button
+                                            class="cq-chip"
+                                            type="button"
+                                            aria-pressed=move || chosen.with(|c| c.contains(&key)).to_string()
+                                            on:click=move |_| {
+                                                set_chosen
+                                                    .update(|c| {
+                                                        if let Some(i) = c.iter().position(|k| *k == key) {
+                                                            c.remove(i);
+                                                        } else {
+                                                            c.push(key);
+                                                        }
+                                                    })
+                                            }
+                                        >
+                                            {move || state.t(key)}
+                                        </button>
+                                    }
+                                })
+                                .collect_view()
+                        }
+                    }
+                </div>
+                <label class="cq-field">
+                    <span>{move || state.t(Key::FeedbackDetails)}</span>
+                    <textarea
+                        class="cq-field-input"
+                        rows="2"
+                        prop:value=text
+                        on:input=move |ev| set_text.set(event_target_value(&ev))
+                    ></textarea>
+                </label>
+                <div class="cq-confirm-buttons">
+                    <button
+                        class="cq-button cq-button--primary"
+                        type="button"
+                        on:click={
+                            let send = send.clone();
+                            move |ev| send(ev)
+                        }
+                    >
+                        {move || state.t(Key::FeedbackSend)}
+                    </button>
+                    <button class="cq-button" type="button" on:click=move |_| set_open.set(false)>
+                        {move || state.t(Key::Close)}
+                    </button>
+                </div>
+            </div>
+        </Show>
+    }
+}

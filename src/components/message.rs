@@ -1,0 +1,201 @@
+//! One message: a user bubble (plain text, attachments, delivery status with retry), an agent
+//! or human bubble (markdown, response buttons, actions, forms, host-rendered items, feedback),
+//! or a system notice (handoff and conversation banners).
+
+use super::actions::{ConfigActions, ReplyButtons};
+use super::feedback::FeedbackControls;
+use super::lead::LeadForm;
+use super::markdown::Markdown;
+use crate::chat::{use_chat, user_defined_element_id};
+use crate::events::ContentItem;
+use crate::i18n::{Key, bytes};
+use crate::state::{Message, Notice, Sender, Status};
+use crate::web::time;
+use leptos::prelude::*;
+
+/// One row of the message list.
+#[component]
+pub fn MessageRow(
+    /// The message to show.
+    message: Message,
+) -> impl IntoView {
+    match message.sender {
+        Sender::System => view! { <NoticeRow message /> }.into_any(),
+        Sender::User => view! { <UserMessage message /> }.into_any(),
+        Sender::Agent | Sender::Human => view! { <AgentMessageRow message /> }.into_any(),
+    }
+}
+
+/// A system banner.
+#[component]
+fn NoticeRow(
+    /// The notice message.
+    message: Message,
+) -> impl IntoView {
+    let state = use_chat().get().state;
+    let notice = message.notice.clone();
+    let text = move || match &notice {
+        Some(Notice::Queued(Some(p))) => format!("{} ({} {p})", state.t(Key::QueuedNotice), state.t(Key::QueuePosition)),
+        Some(Notice::Queued(None)) => state.t(Key::QueuedNotice).to_owned(),
+        Some(Notice::Connected(name)) => format!("{name} {}", state.t(Key::JoinedNotice)),
+        Some(Notice::Ended) => state.t(Key::EndedNotice).to_owned(),
+        Some(Notice::LeadThanks) => state.t(Key::LeadThanks).to_owned(),
+        None => String::new(),
+    };
+    let kind = match &message.notice {
+        Some(Notice::Queued(_)) => "queued",
+        Some(Notice::Connected(_)) => "connected",
+        Some(Notice::Ended) => "ended",
+        _ => "info",
+    };
+    view! {
+        <div class=format!("cq-notice cq-notice--{kind}") data-id=message.id.clone()>
+            {text}
+        </div>
+    }
+}
+
+/// Time (and full date on hover) of a message.
+#[component]
+fn Time(
+    /// Epoch milliseconds.
+    at: f64,
+) -> impl IntoView {
+    let state = use_chat().get().state;
+    view! {
+        <span class="cq-time" title=move || time::date_time(at, state.locale.get())>
+            {move || time::time(at, state.locale.get())}
+        </span>
+    }
+}
+
+/// The visitor's message.
+#[component]
+fn UserMessage(
+    /// The message.
+    message: Message,
+) -> impl IntoView {
+    let chat = use_chat();
+    let state = chat.get().state;
+    let status = message.status.clone();
+    let failed = {
+        let status = status.clone();
+        move || status.get() == Status::Failed
+    };
+    let status_text = move || {
+        state.t(match status.get() {
+            Status::Sending => Key::Sending,
+            Status::Sent => Key::Sent,
+            Status::Delivered => Key::Delivered,
+            Status::Read => Key::Read,
+            Status::Failed => Key::NotDelivered,
+        })
+    };
+    let id = message.id.clone();
+    let status_attr = message.status.clone();
+    let files = message.attachments.clone();
+    let text = message.text.clone();
+    view! {
+        <div
+            class="cq-message cq-message--user"
+            data-id=message.id.clone()
+            data-status=move || status_attr.get().as_str()
+        >
+            <div class="cq-bubble">
+                <p class="cq-text">{move || text.get()}</p>
+                {(!files.is_empty())
+                    .then(|| {
+                        view! {
+                            <ul class="cq-files">
+                                {files
+                                    .iter()
+                                    .map(|f| view! { <li>{format!("{} · {}", f.name, bytes(f.file_size))}</li> })
+                                    .collect_view()}
+                            </ul>
+                        }
+                    })}
+            </div>
+            <div class="cq-meta">
+                <Time at=message.timestamp />
+                <span class="cq-status-text">{status_text}</span>
+                <Show when=failed.clone()>
+                    <button
+                        class="cq-link-button cq-retry"
+                        type="button"
+                        on:click={
+                            let id = id.clone();
+                            move |_| chat.get().retry(&id)
+                        }
+                    >
+                        {move || state.t(Key::Retry)}
+                    </button>
+                </Show>
+            </div>
+        </div>
+    }
+}
+
+/// A message from the AI agent or a human agent.
+#[component]
+fn AgentMessageRow(
+    /// The message.
+    message: Message,
+) -> impl IntoView {
+    let human = message.sender == Sender::Human;
+    let name = message.agent_name.clone();
+    let streaming = message.streaming.clone();
+    let done = {
+        let streaming = streaming.clone();
+        move || !streaming.get()
+    };
+    let items = message.items.clone();
+    let id = message.id.clone();
+    let text = message.text.clone();
+    let feedback_message = message.clone();
+    view! {
+        <div
+            class=if human { "cq-message cq-message--human" } else { "cq-message cq-message--agent" }
+            data-id=message.id.clone()
+            aria-busy=move || streaming.get().to_string()
+        >
+            {name.map(|n| view! { <p class="cq-author">{n}</p> })}
+            <div class="cq-bubble">
+                <Markdown text=text streaming=message.streaming.clone() />
+            </div>
+            {move || {
+                let id = id.clone();
+                let (buttons, others): (Vec<ContentItem>, Vec<ContentItem>) =
+                    items.get().into_iter().partition(|i| i.kind == "button");
+                view! {
+                    {(!buttons.is_empty()).then(|| view! { <ReplyButtons message_id=id.clone() items=buttons /> })}
+                    {others.into_iter().map(|item| view! { <Item message_id=id.clone() item /> }).collect_view()}
+                }
+            }}
+            <div class="cq-meta">
+                <Time at=message.timestamp />
+                <Show when=done.clone()>
+                    <FeedbackControls message=feedback_message.clone() />
+                </Show>
+            </div>
+        </div>
+    }
+}
+
+/// An item of an agent message besides its text.
+#[component]
+fn Item(
+    /// The message holding the item.
+    message_id: String,
+    /// The item.
+    item: ContentItem,
+) -> impl IntoView {
+    match item.kind.as_str() {
+        "text" | "button" => ().into_any(),
+        "actions" => view! { <ConfigActions /> }.into_any(),
+        "lead_form" => view! { <LeadForm /> }.into_any(),
+        _ => {
+            let element = user_defined_element_id(&message_id, &item.id);
+            view! { <div class="cq-user-defined" id=element data-type=item.kind.clone()></div> }.into_any()
+        }
+    }
+}

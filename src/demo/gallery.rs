@@ -1,0 +1,225 @@
+//! The gallery (`/demo/gallery`): every widget state rendered from fixed data, for visual tests
+//! and for people to look at. `?state=<name>&scheme=light|dark&width=<px>` renders one state in a
+//! frame the size the iframe would have; without parameters, all states in a grid.
+
+use crate::agent::demo::DemoAgent;
+use crate::chat::{Chat, ChatHandle};
+use crate::components::Widget;
+use crate::config::{Config, Scheme};
+use crate::events::{ContentItem, Dispatcher, HostSink, ViewState};
+use crate::layout::{frame_size, is_phone};
+use crate::state::{Handoff, Message, Notice, Sender, Status};
+use crate::web::WebRuntime;
+use leptos::prelude::*;
+use leptos_router::hooks::use_query_map;
+use serde_json::Value;
+use std::rc::Rc;
+
+/// Every gallery state: (name, what it shows).
+pub const STATES: &[(&str, &str)] = &[
+    ("closed", "the launcher with its greeting bubble and an unread badge"),
+    ("open-empty", "the open window before the first message, with the configured actions"),
+    ("markdown", "a conversation with a markdown reply"),
+    ("streaming", "a reply still streaming in"),
+    ("actions", "the configured actions: button, link and form"),
+    ("lead", "the lead capture form"),
+    ("feedback", "a reply with feedback controls"),
+    ("handoff", "queued, a human agent joined and answered"),
+    ("error", "a message that failed, with retry"),
+    ("maximized", "the maximized window"),
+];
+
+/// 2026-11-16 10:42 UTC: every gallery timestamp is relative to it.
+pub const T: f64 = 1_794_825_720_000.0;
+
+struct Quiet;
+
+impl HostSink for Quiet {
+    fn dom_event(&self, _: &str, _: &Value) {}
+}
+
+fn gallery_config(scheme: Scheme) -> Config {
+    let raw = serde_json::json!({
+        "title": "Acme Support",
+        "greeting": "Questions about sizing or delivery? Ask us!",
+        "data": {"actions": [
+            {"id": "book_demo", "type": "button", "label": "Book a demo", "primary": true},
+            {"id": "size_guide", "type": "link", "label": "Size guide", "url": "https://example.com/size-guide"},
+            {"id": "contact_sales", "type": "form", "label": "Contact sales", "fields": [
+                {"key": "name", "label": "Name", "required": true},
+                {"key": "email", "label": "Email", "required": true, "type": "email"}
+            ]}
+        ]}
+    });
+    let (mut config, _) = Config::parse(&raw);
+    config.theme.scheme = scheme;
+    config
+}
+
+fn agent(id: &str, minutes: f64, text: &str, items: Vec<ContentItem>) -> Message {
+    let m = Message::new(id, Sender::Agent, T + minutes * 60_000.0, text, Status::Delivered);
+    m.items.set(items);
+    m
+}
+
+fn user(id: &str, minutes: f64, text: &str, status: Status) -> Message {
+    Message::new(id, Sender::User, T + minutes * 60_000.0, text, status)
+}
+
+const MARKDOWN: &str = "Here is how sizing works:\n\n## Fit\n\n- Runs **true to size**\n- Wide feet: go *half a size up*\n\n\
+Check the [size guide](https://example.com/size-guide) or measure:\n\n```\nfoot length (cm) + 1.5 = insole\n```";
+
+/// Builds the controller for one gallery state.
+pub fn fixture(state: &str, scheme: Scheme, viewport: (f64, f64)) -> Rc<Chat> {
+    let rt = Rc::new(WebRuntime);
+    let chat = Chat::new(
+        gallery_config(scheme),
+        Dispatcher::new(rt.clone(), Rc::new(Quiet)),
+        rt.clone(),
+        Rc::new(DemoAgent::new(rt, Default::default())),
+    );
+    let s = chat.state;
+    s.ready.set(true);
+    s.viewport.set(viewport);
+    s.view.set(if state == "closed" { ViewState::CLOSED } else { ViewState::OPEN });
+    s.greeting.set(state == "closed");
+    s.conversation.set((state != "open-empty" && state != "closed").then(|| "c-gallery".into()));
+    let messages = match state {
+        "closed" => {
+            s.unread.set(2);
+            vec![]
+        }
+        "open-empty" => vec![],
+        "markdown" | "maximized" => {
+            vec![user("u1", 0.0, "How do your trail shoes fit?", Status::Read), agent("r1", 0.5, MARKDOWN, vec![])]
+        }
+        "streaming" => {
+            let m = agent("r1", 0.5, "Sure! Our return policy is simple: you have **60 days** to send", vec![]);
+            m.streaming.set(true);
+            vec![user("u1", 0.0, "What's your return policy?", Status::Delivered), m]
+        }
+        "actions" => vec![
+            user("u1", 0.0, "/actions", Status::Delivered),
+            agent(
+                "r1",
+                0.2,
+                "Here is what you can do from the chat:",
+                vec![ContentItem { id: "r1-1".into(), kind: "actions".into(), ..Default::default() }],
+            ),
+        ],
+        "lead" => vec![
+            user("u1", 0.0, "Can someone call me back?", Status::Delivered),
+            agent(
+                "r1",
+                0.2,
+                "Leave your details and our team will get back to you.",
+                vec![ContentItem { id: "r1-1".into(), kind: "lead_form".into(), ..Default::default() }],
+            ),
+        ],
+        "feedback" => vec![
+            user("u1", 0.0, "Do you ship to Canada?", Status::Delivered),
+            agent("r1", 0.2, "Yes! Delivery to Canada takes **3–5 business days** and is free over $50.", vec![]),
+        ],
+        "handoff" => {
+            s.handoff.set(Handoff::Connected("Dana".into()));
+            let mut human = Message::new(
+                "h1",
+                Sender::Human,
+                T + 3.0 * 60_000.0,
+                "Hi, I'm Dana. How can I help?",
+                Status::Delivered,
+            );
+            human.agent_name = Some("Dana".into());
+            vec![
+                user("u1", 0.0, "I'd like to talk to a person", Status::Read),
+                agent("r1", 0.2, "Let me connect you with a member of our team.", vec![]),
+                Message::notice("n1", T + 60_000.0, Notice::Queued(Some(2))),
+                Message::notice("n2", T + 2.0 * 60_000.0, Notice::Connected("Dana".into())),
+                human,
+            ]
+        }
+        "error" => vec![
+            user("u1", 0.0, "Where is my order A-1042?", Status::Delivered),
+            agent("r1", 0.2, "It shipped yesterday and arrives Thursday.", vec![]),
+            user("u2", 1.0, "Can I change the address?", Status::Failed),
+        ],
+        _ => vec![],
+    };
+    s.messages.set(messages);
+    if state == "maximized" {
+        s.maximized.set(true);
+    }
+    chat
+}
+
+/// One state in a frame the size the iframe would have.
+#[component]
+fn Frame(
+    /// The state's name.
+    state: String,
+    /// Light or dark.
+    scheme: Scheme,
+    /// Host viewport (width, height).
+    viewport: (f64, f64),
+) -> impl IntoView {
+    let chat = fixture(&state, scheme, viewport);
+    let s = chat.state;
+    let (w, h) = frame_size(s.view.get_untracked(), s.maximized.get_untracked(), s.greeting.get_untracked(), viewport);
+    let fit = |v: String, total: f64| if v == "100%" { format!("{total}px") } else { v };
+    let (w, h) = (fit(w, viewport.0), fit(h, viewport.1));
+    let phone = is_phone(viewport.0);
+    provide_context(ChatHandle::new(chat));
+    view! {
+        <figure class="gallery-item">
+            <div
+                class="cq-frame"
+                class:cq-frame--phone=phone
+                data-state=state.clone()
+                style:width=w
+                style:height=h
+            >
+                <Widget />
+            </div>
+            <figcaption>{state}</figcaption>
+        </figure>
+    }
+}
+
+/// The gallery page.
+#[component]
+pub fn Gallery() -> impl IntoView {
+    let query = use_query_map();
+    let one = query.with_untracked(|q| q.get("state"));
+    let scheme = match query.with_untracked(|q| q.get("scheme")).as_deref() {
+        Some("dark") => Scheme::Dark,
+        _ => Scheme::Light,
+    };
+    let width = query.with_untracked(|q| q.get("width")).and_then(|w| w.parse::<f64>().ok()).unwrap_or(1280.0);
+    let viewport = (width, if width < 600.0 { 844.0 } else { 800.0 });
+    let dark = scheme == Scheme::Dark;
+    match one {
+        Some(state) => view! {
+            <main class="gallery gallery--single" class:gallery--dark=dark>
+                <h1 class="cq-visually-hidden">{format!("Widget state: {state}")}</h1>
+                <Frame state scheme viewport />
+            </main>
+        }
+        .into_any(),
+        None => view! {
+            <main class="gallery" class:gallery--dark=dark>
+                <h1>"Colloquy widget gallery"</h1>
+                <p>
+                    "Every state from fixed data. Add "<code>"?state=<name>&scheme=dark&width=390"</code>
+                    " to show one."
+                </p>
+                <div class="gallery-grid">
+                    {STATES
+                        .iter()
+                        .map(|(name, _)| view! { <Frame state=(*name).to_owned() scheme viewport /> })
+                        .collect_view()}
+                </div>
+            </main>
+        }
+        .into_any(),
+    }
+}
