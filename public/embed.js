@@ -16,11 +16,13 @@
   var current = null;
 
   function start(config) {
+    config = config || {};
     if (current) {
-      console.warn("Colloquy: a widget is already running on this page; returning it");
+      // One widget per page: a second init adds its callbacks and onLoad to the running one.
+      console.warn("Colloquy: a widget is already running; adding this init's callbacks to it");
+      addCallbacks(current, config);
       return current;
     }
-    config = config || {};
     var inline = config.mode === "inline";
     var inst = {}, fns = {}, seq = 0, reqs = {}, outbox = [], sent = false, ready = false;
     var settle = [], frame, root, deliver;
@@ -211,8 +213,6 @@
       settle.push(function (err) { err ? reject(err) : resolve(inst); });
     });
 
-    var callbacks = config.callbacks || {};
-    for (var k in callbacks) if (typeof callbacks[k] === "function") reg("chask", k, callbacks[k]);
     var a = config.analytics || {};
     if (a.dataLayer || a.gtag) reg("native", "analytics", function (e) {
       if (a.dataLayer) (W.dataLayer = W.dataLayer || []).push(Object.assign({ event: e.type }, e.data));
@@ -220,9 +220,15 @@
     });
     globals.forEach(function (g) { reg(g[0], g[1], g[2]); });
     current = inst;
-    if (typeof config.onLoad === "function") config.onLoad(inst);
+    addCallbacks(inst, config);
     (D.body || D.documentElement).appendChild(host);
     return inst;
+  }
+
+  function addCallbacks(inst, config) {
+    var callbacks = config.callbacks || {};
+    for (var k in callbacks) if (typeof callbacks[k] === "function") inst._reg("chask", k, callbacks[k]);
+    if (typeof config.onLoad === "function") config.onLoad(inst);
   }
 
   function globalOn(api, name, fn) {

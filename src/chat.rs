@@ -370,9 +370,13 @@ impl Chat {
                 }
                 AgentEvent::Queued { position } => {
                     self.state.typing.set(false);
+                    // A new transfer is announced once; later position updates only show.
+                    let transferred = !matches!(self.state.handoff.get_untracked(), Handoff::Queued(_));
                     self.state.handoff.set(Handoff::Queued(position));
-                    self.state.push(Message::notice(self.next_id("n"), self.now(), Notice::Queued(position)));
-                    self.dispatcher.post(Event::HandoffQueued { conversation_id: thread_id.clone(), position });
+                    if transferred {
+                        self.state.push(Message::notice(self.next_id("n"), self.now(), Notice::Queued(position)));
+                        self.dispatcher.post(Event::HandoffQueued { conversation_id: thread_id.clone(), position });
+                    }
                 }
                 AgentEvent::Connected { agent_name } => {
                     self.state.handoff.set(Handoff::Connected(agent_name.clone()));

@@ -6,7 +6,9 @@
 //! `ChaskWidget` and `saEvents` globals, so a plain host script can use it with
 //! `/// <reference path="colloquy.d.ts" />` or a tsconfig `include`.
 
-use crate::config::{Action, AgentConfig, Analytics, Attachments, Field, Mode, Position, Schedule, Scheme, Theme, Visibility};
+use crate::config::{
+    Action, AgentConfig, Analytics, Attachments, Field, Mode, Position, Schedule, Scheme, Theme, Visibility,
+};
 use crate::events::catalogue::*;
 use crate::events::dialects::{
     AnalyticsEvent, ChaskChatMessage, ChatSparkActionTriggered, ChatSparkAgentResponse, ChatSparkConversationStarted,

@@ -6,6 +6,7 @@
 use axum::Router;
 use axum::http::{HeaderValue, header};
 use std::path::{Path, PathBuf};
+use tower_http::cors::CorsLayer;
 use tower_http::services::{ServeDir, ServeFile};
 use tower_http::set_header::SetResponseHeaderLayer;
 
@@ -23,6 +24,8 @@ pub fn app(options: &Options) -> Router {
     Router::new()
         .nest_service("/demo", demo)
         .fallback_service(ServeDir::new(dist))
+        // The widget's files are public: inline mode imports the module and wasm cross-origin.
+        .layer(CorsLayer::new().allow_origin(tower_http::cors::Any))
         // Hosts always load the newest embed.js and widget page; revalidation is cheap.
         .layer(SetResponseHeaderLayer::if_not_present(header::CACHE_CONTROL, HeaderValue::from_static("no-cache")))
 }
@@ -45,7 +48,9 @@ mod tests {
     }
 
     async fn get(app: Router, path: &str) -> (StatusCode, String, Option<String>) {
-        let res = app.oneshot(Request::get(path).body(Body::empty()).unwrap()).await.unwrap();
+        let req = Request::get(path).header("origin", "https://shop.example").body(Body::empty()).unwrap();
+        let res = app.oneshot(req).await.unwrap();
+        assert_eq!(res.headers().get("access-control-allow-origin").map(|v| v.to_str().unwrap()), Some("*"));
         let status = res.status();
         let ctype = res.headers().get(header::CONTENT_TYPE).map(|v| v.to_str().unwrap().to_owned());
         let body = res.into_body().collect().await.unwrap().to_bytes();

@@ -210,8 +210,9 @@ fn handoff_and_end_reach_sa_events() {
     f.settle();
     let names = f.names();
     for name in ["CONTACT_STARTED", "TRANSFER_TO_QUEUE", "CONNECT_TO_AGENT", "CONTACT_ENDED"] {
-        assert!(names.contains(&name.to_owned()), "{name} in {names:?}");
+        assert_eq!(names.iter().filter(|n| *n == name).count(), 1, "{name} once in {names:?}");
     }
+    assert_eq!(f.chat.state.handoff.get_untracked(), Handoff::None, "ended");
     assert!(f.chat.state.ended.get_untracked());
     let human = f.chat.state.messages.get_untracked().into_iter().find(|m| m.sender == Sender::Human).unwrap();
     assert_eq!(human.agent_name.as_deref(), Some("Dana"));

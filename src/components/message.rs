@@ -9,7 +9,7 @@ use super::markdown::Markdown;
 use crate::chat::{use_chat, user_defined_element_id};
 use crate::events::ContentItem;
 use crate::i18n::{Key, bytes};
-use crate::state::{Message, Notice, Sender, Status};
+use crate::state::{Handoff, Message, Notice, Sender, Status};
 use crate::web::time;
 use leptos::prelude::*;
 
@@ -35,7 +35,9 @@ fn NoticeRow(
     let state = use_chat().get().state;
     let notice = message.notice.clone();
     let text = move || match &notice {
-        Some(Notice::Queued(Some(p))) => format!("{} ({} {p})", state.t(Key::QueuedNotice), state.t(Key::QueuePosition)),
+        Some(Notice::Queued(Some(p))) => {
+            format!("{} ({} {p})", state.t(Key::QueuedNotice), state.t(Key::QueuePosition))
+        }
         Some(Notice::Queued(None)) => state.t(Key::QueuedNotice).to_owned(),
         Some(Notice::Connected(name)) => format!("{name} {}", state.t(Key::JoinedNotice)),
         Some(Notice::Ended) => state.t(Key::EndedNotice).to_owned(),

@@ -20,6 +20,8 @@ export default defineConfig({
   reporter: [["list"], ["html", { outputFolder: "../../target/playwright/report", open: "never" }]],
   use: {
     baseURL: SITE,
+    timezoneId: "UTC",
+    locale: "en-US",
     trace: "retain-on-failure",
     launchOptions: {
       executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",

@@ -11,7 +11,7 @@ test.describe("walking skeleton: a host page on another origin embeds the widget
     await widget.open();
     await expect(widget.messageBox).toBeFocused();
     await widget.send("hello from the host");
-    await expect(widget.messages.locator(".cq-message--user")).toHaveText("hello from the host");
+    await expect(widget.messages.locator(".cq-message--user .cq-text")).toHaveText("hello from the host");
     await widget.expectReply("You said: hello from the host");
 
     await expect.poll(async () => (await received(page)).map((e) => e.type)).toContain("send");
@@ -50,12 +50,13 @@ test.describe("walking skeleton: a host page on another origin embeds the widget
     await expect.poll(async () => (await widget.iframe.boundingBox())?.width).toBe(96);
     await widget.open();
     await expect.poll(async () => (await widget.iframe.boundingBox())?.width).toBe(432);
-    await widget.frame.getByRole("button", { name: "Close chat" }).click();
+    await widget.button("Close chat").click();
     await expect(widget.window).toBeHidden();
     await expect.poll(async () => (await widget.iframe.boundingBox())?.width).toBe(96);
   });
 
   test("the open window looks right", async ({ page }) => {
+    await page.clock.setFixedTime(new Date("2026-11-16T10:42:00Z"));
     await page.goto("/skeleton.html");
     const widget = new Widget(page);
     await widget.open();
