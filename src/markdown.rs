@@ -29,12 +29,13 @@ pub fn safe_href(url: &str) -> bool {
     u.starts_with("https://") || u.starts_with("http://") || u.starts_with("mailto:")
 }
 
-fn heading(level: HeadingLevel) -> &'static str {
-    // Replies sit inside the window: headings start at h3 so the page outline stays sane.
-    match level {
-        HeadingLevel::H1 => "h3",
-        HeadingLevel::H2 => "h4",
-        HeadingLevel::H3 => "h5",
+/// Replies sit inside the window (whose title is an h2): a reply's shallowest heading becomes
+/// h3 and deeper ones follow, so the outline never skips a level.
+fn heading(level: HeadingLevel, shallowest: usize) -> &'static str {
+    match (level as usize).saturating_sub(shallowest) {
+        0 => "h3",
+        1 => "h4",
+        2 => "h5",
         _ => "h6",
     }
 }
@@ -42,6 +43,13 @@ fn heading(level: HeadingLevel) -> &'static str {
 /// Parses markdown into nodes.
 pub fn parse(md: &str) -> Vec<Node> {
     let options = Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH | Options::ENABLE_TASKLISTS;
+    let shallowest = Parser::new_ext(md, options)
+        .filter_map(|e| match e {
+            Event::Start(Tag::Heading { level, .. }) => Some(level as usize),
+            _ => None,
+        })
+        .min()
+        .unwrap_or(1);
     // A stack of open elements; `None` marks a dropped wrapper whose children go to its parent.
     let mut stack: Vec<(Option<(&'static str, Vec<(&'static str, String)>)>, Vec<Node>)> = vec![(None, Vec::new())];
     let mut in_table_head = false;
@@ -50,7 +58,7 @@ pub fn parse(md: &str) -> Vec<Node> {
             Event::Start(tag) => {
                 let open: Option<(&'static str, Vec<(&'static str, String)>)> = match tag {
                     Tag::Paragraph => Some(("p", vec![])),
-                    Tag::Heading { level, .. } => Some((heading(level), vec![])),
+                    Tag::Heading { level, .. } => Some((heading(level, shallowest), vec![])),
                     Tag::BlockQuote(_) => Some(("blockquote", vec![])),
                     Tag::CodeBlock(kind) => {
                         let lang = match kind {
@@ -231,6 +239,15 @@ mod tests {
             parse("# Title\n\n- a\n- b"),
             [el("h3", vec![text("Title")]), el("ul", vec![el("li", vec![text("a")]), el("li", vec![text("b")])])]
         );
+    }
+
+    #[test]
+    fn headings_start_at_h3_whatever_level_the_reply_starts_at() {
+        let tags = |md: &str| -> Vec<&'static str> {
+            parse(md).into_iter().filter_map(|n| if let Node::El { tag, .. } = n { Some(tag) } else { None }).collect()
+        };
+        assert_eq!(tags("## A\n\n### B\n\n## C"), ["h3", "h4", "h3"]);
+        assert_eq!(tags("# A\n\n## B"), ["h3", "h4"]);
     }
 
     #[test]

@@ -37,6 +37,7 @@ pub fn Launcher() -> impl IntoView {
             <Show when=move || state.greeting.get()>
                 <Greeting />
             </Show>
+            <span class="cq-launcher-wrap">
             <button
                 node_ref=button
                 class="cq-launcher"
@@ -49,12 +50,14 @@ pub fn Launcher() -> impl IntoView {
                 on:click=move |_| chat.get().open()
             >
                 <Svg icon=Icon::Chat size=28 />
-                <Show when=move || { unread() > 0 }>
-                    <span class="cq-badge" aria-hidden="true">
-                        {move || if unread() > 9 { "9+".to_owned() } else { unread().to_string() }}
-                    </span>
-                </Show>
             </button>
+            // The badge sits beside the button: its digits are not part of the button's name.
+            <Show when=move || { unread() > 0 }>
+                <span class="cq-badge" aria-hidden="true">
+                    {move || if unread() > 9 { "9+".to_owned() } else { unread().to_string() }}
+                </span>
+            </Show>
+            </span>
             <span id="cq-unread" class="cq-visually-hidden">
                 {unread_label}
             </span>

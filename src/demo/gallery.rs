@@ -192,6 +192,7 @@ pub fn Gallery() -> impl IntoView {
     let one = query.with_untracked(|q| q.get("state"));
     let scheme = match query.with_untracked(|q| q.get("scheme")).as_deref() {
         Some("dark") => Scheme::Dark,
+        Some("auto") => Scheme::Auto,
         _ => Scheme::Light,
     };
     let width = query.with_untracked(|q| q.get("width")).and_then(|w| w.parse::<f64>().ok()).unwrap_or(1280.0);
