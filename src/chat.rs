@@ -19,8 +19,10 @@ use std::rc::Rc;
 
 /// The controller. Shared as `Rc<Chat>`; see [`ChatHandle`] for components.
 pub struct Chat {
-    /// The state components render.
+    /// The state components render. Its signals belong to the chat (not to a mounted view), so
+    /// work still in flight after an unmount (a streaming reply) finds them alive.
     pub state: ChatState,
+    owner: Owner,
     /// The event dispatcher.
     pub dispatcher: Dispatcher,
     /// The validated config.
@@ -39,11 +41,13 @@ impl Chat {
     pub fn new(config: Config, dispatcher: Dispatcher, rt: Rc<dyn Runtime>, agent: Rc<dyn Agent>) -> Rc<Self> {
         dispatcher.set_timeout_ms(config.handler_timeout);
         dispatcher.update_context(|c| c.analytics_text = config.analytics.include_text);
-        let state = ChatState::new();
+        let owner = Owner::new();
+        let state = owner.with(ChatState::new);
         state.user.set(config.user.clone());
         state.greeting.set(!config.greeting.is_empty());
         Rc::new(Chat {
             state,
+            owner,
             dispatcher,
             auth_token: RefCell::new(config.auth_token.clone()),
             config,
@@ -53,6 +57,11 @@ impl Chat {
             pending: RefCell::default(),
             flush_scheduled: Cell::new(false),
         })
+    }
+
+    /// Runs `f` under the chat's reactive owner (effects that sync the chat with the outside).
+    pub fn with_owner<T>(&self, f: impl FnOnce() -> T) -> T {
+        self.owner.with(f)
     }
 
     fn spawn(&self, fut: impl Future<Output = ()> + 'static) {

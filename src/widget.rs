@@ -176,10 +176,12 @@ fn handle(session: &Shared, msg: HostMessage) {
             let handle = mount(s.root.clone(), chat.clone());
             s.unmount = Some(Box::new(move || drop(handle)));
             // Sync the iframe's size with what is visible (an outside-world sync: an Effect).
-            Effect::new(move |_| {
-                let (width, height) =
-                    frame_size(state.view.get(), state.maximized.get(), state.greeting.get(), state.viewport.get());
-                bridge.send(&WidgetMessage::Layout { width, height });
+            chat.with_owner(|| {
+                Effect::new(move |_| {
+                    let (width, height) =
+                        frame_size(state.view.get(), state.maximized.get(), state.greeting.get(), state.viewport.get());
+                    bridge.send(&WidgetMessage::Layout { width, height });
+                })
             });
             s.bridge.send(&WidgetMessage::Done { req: 0, ok: true, value: None, error: None });
             s.chat = Some(chat.clone());

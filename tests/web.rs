@@ -1,12 +1,15 @@
 //! Component tests in a real browser (wasm-bindgen-test + headless Chromium): mount the widget,
-//! click and type like a visitor, assert the DOM and the DOM events.
+//! click and type like a visitor, assert the DOM and the `colloquy:*` DOM events.
 #![cfg(target_arch = "wasm32")]
 
+use colloquy::chat::Chat;
 use colloquy::config::Config;
+use colloquy::events::{AgentMessage, ContentItem, ViewChangeReason};
 use colloquy::web::WebRuntime;
 use colloquy::web::js::DomSink;
 use colloquy::widget::{build_chat, mount};
 use gloo_timers::future::TimeoutFuture;
+use leptos::prelude::*;
 use std::cell::RefCell;
 use std::rc::Rc;
 use wasm_bindgen::JsCast;
@@ -20,85 +23,341 @@ fn document() -> web_sys::Document {
     web_sys::window().unwrap().document().unwrap()
 }
 
-fn host() -> HtmlElement {
-    let div: HtmlElement = document().create_element("div").unwrap().unchecked_into();
-    document().body().unwrap().append_child(&div).unwrap();
-    div
+/// A mounted widget and the DOM events it dispatched.
+struct Mounted {
+    root: HtmlElement,
+    chat: Rc<Chat>,
+    events: Rc<RefCell<Vec<(String, serde_json::Value)>>>,
+    _handle: Box<dyn std::any::Any>,
 }
 
-/// Polls `probe` every 10 ms for up to 5 s.
-async fn wait_for<T>(what: &str, mut probe: impl FnMut() -> Option<T>) -> T {
-    for _ in 0..500 {
-        if let Some(v) = probe() {
-            return v;
-        }
-        TimeoutFuture::new(10).await;
-    }
-    panic!("timed out waiting for {what}");
-}
+const EVENTS: &[&str] = &[
+    "chat:ready",
+    "view:change",
+    "send",
+    "receive",
+    "action:triggered",
+    "lead:captured",
+    "feedback",
+    "restartConversation",
+    "attachment:uploaded",
+];
 
-fn find(root: &HtmlElement, selector: &str) -> Option<HtmlElement> {
-    root.query_selector(selector).ok().flatten().map(|e| e.unchecked_into())
-}
-
-/// Records the names of `colloquy:*` DOM events dispatched on `target`.
-fn record_dom_events(target: &HtmlElement, names: &[&str]) -> Rc<RefCell<Vec<String>>> {
-    let seen = Rc::new(RefCell::new(Vec::new()));
-    for name in names {
-        let seen = seen.clone();
+async fn widget(config: serde_json::Value) -> Mounted {
+    let root: HtmlElement = document().create_element("div").unwrap().unchecked_into();
+    document().body().unwrap().append_child(&root).unwrap();
+    let events = Rc::new(RefCell::new(Vec::new()));
+    for name in EVENTS {
+        let events = events.clone();
         let owned = name.to_string();
-        let cb = Closure::<dyn Fn(web_sys::Event)>::new(move |_| seen.borrow_mut().push(owned.clone()));
-        target.add_event_listener_with_callback(&format!("colloquy:{name}"), cb.as_ref().unchecked_ref()).unwrap();
+        let cb = Closure::<dyn Fn(web_sys::CustomEvent)>::new(move |e: web_sys::CustomEvent| {
+            let detail = colloquy::web::js::from_js(&e.detail()).unwrap_or_default();
+            events.borrow_mut().push((owned.clone(), detail));
+        });
+        root.add_event_listener_with_callback(&format!("colloquy:{name}"), cb.as_ref().unchecked_ref()).unwrap();
         cb.forget();
     }
-    seen
+    let (config, issues) = Config::parse(&config);
+    assert!(issues.is_empty(), "{issues:?}");
+    let chat = build_chat(config, Rc::new(WebRuntime), Rc::new(DomSink(root.clone().into())));
+    let handle = mount(root.clone(), chat.clone());
+    chat.start(js_sys::Date::now(), "https://shop.example/");
+    let m = Mounted { root, chat, events, _handle: Box::new(handle) };
+    m.wait("the launcher", |m| m.find(".cq-launcher:not([disabled])")).await;
+    m
+}
+
+impl Mounted {
+    fn find(&self, selector: &str) -> Option<HtmlElement> {
+        self.root.query_selector(selector).ok().flatten().map(|e| e.unchecked_into())
+    }
+
+    fn all(&self, selector: &str) -> Vec<HtmlElement> {
+        let list = self.root.query_selector_all(selector).unwrap();
+        (0..list.length()).filter_map(|i| list.item(i)).map(|n| n.unchecked_into()).collect()
+    }
+
+    fn text(&self, selector: &str) -> String {
+        self.find(selector).and_then(|e| e.text_content()).unwrap_or_default()
+    }
+
+    fn names(&self) -> Vec<String> {
+        self.events.borrow().iter().map(|(n, _)| n.clone()).collect()
+    }
+
+    fn detail(&self, name: &str) -> serde_json::Value {
+        self.events.borrow().iter().rev().find(|(n, _)| n == name).map(|(_, d)| d.clone()).unwrap_or_default()
+    }
+
+    /// Polls `probe` every 10 ms for up to 5 s.
+    async fn wait<T>(&self, what: &str, mut probe: impl FnMut(&Self) -> Option<T>) -> T {
+        for _ in 0..500 {
+            if let Some(v) = probe(self) {
+                return v;
+            }
+            TimeoutFuture::new(10).await;
+        }
+        panic!("timed out waiting for {what}");
+    }
+
+    async fn open(&self) -> HtmlTextAreaElement {
+        self.find("button[aria-label='Open chat']").unwrap().click();
+        self.wait("the message box", |m| {
+            m.find("[role=dialog]:not([hidden]) textarea[aria-label='Message']:not([disabled])")
+        })
+        .await
+        .unchecked_into()
+    }
+
+    async fn type_and_send(&self, input: &HtmlTextAreaElement, text: &str) {
+        input.set_value(text);
+        input.dispatch_event(&web_sys::Event::new("input").unwrap()).unwrap();
+        self.wait("an enabled send button", |m| m.find("button[aria-label='Send']:not([disabled])")).await.click();
+    }
+
+    async fn reply(&self, text: &str) -> HtmlElement {
+        self.wait(&format!("the reply {text:?}"), |m| {
+            m.all(".cq-message--agent[aria-busy=false]")
+                .into_iter()
+                .find(|e| e.text_content().unwrap_or_default().contains(text))
+        })
+        .await
+    }
+}
+
+fn key(target: &HtmlElement, key: &str, shift: bool) -> bool {
+    let init = web_sys::KeyboardEventInit::new();
+    init.set_key(key);
+    init.set_shift_key(shift);
+    init.set_bubbles(true);
+    init.set_cancelable(true);
+    let ev = web_sys::KeyboardEvent::new_with_keyboard_event_init_dict("keydown", &init).unwrap();
+    target.dispatch_event(&ev).unwrap()
 }
 
 #[wasm_bindgen_test]
 async fn the_launcher_opens_the_window_and_the_demo_agent_echoes() {
-    let root = host();
-    let events = record_dom_events(&root, &["chat:ready", "view:change", "send", "receive"]);
-    let chat = build_chat(Config::default(), Rc::new(WebRuntime), Rc::new(DomSink(root.clone().into())));
-    let _mounted = mount(root.clone(), chat.clone());
-    chat.start(js_sys::Date::now(), "https://shop.example/");
-
-    let launcher =
-        wait_for("an enabled launcher", || find(&root, "button[aria-label='Open chat']:not([disabled])")).await;
-    assert!(find(&root, "[role=dialog]").is_none(), "the window starts closed");
-    launcher.click();
-
-    let input: HtmlTextAreaElement =
-        wait_for("the message box", || find(&root, "textarea[aria-label='Message']")).await.unchecked_into();
-    assert_eq!(document().active_element().map(|e| e.unchecked_into::<HtmlElement>()), Some(input.clone().into()));
-    input.set_value("hello there");
-    input.dispatch_event(&web_sys::Event::new("input").unwrap()).unwrap();
-    wait_for("an enabled send button", || find(&root, "button[aria-label='Send']:not([disabled])")).await.click();
-
-    let user = wait_for("the user's message", || find(&root, ".cq-message--user")).await;
-    assert_eq!(user.text_content().unwrap().trim(), "hello there");
-    assert_eq!(input.value(), "", "the composer clears after sending");
-    wait_for("the streamed echo", || {
-        find(&root, ".cq-message--agent[aria-busy=false]")
-            .filter(|m| m.text_content().unwrap().trim() == "You said: hello there")
+    let w = widget(serde_json::json!({})).await;
+    assert!(w.find("[role=dialog]").unwrap().has_attribute("hidden"), "the window starts closed");
+    let input = w.open().await;
+    w.wait("focus in the message box", |_| {
+        (document().active_element().map(|e| e.unchecked_into::<HtmlElement>()) == Some(input.clone().into()))
+            .then_some(())
     })
     .await;
-    assert_eq!(*events.borrow(), ["view:change", "chat:ready", "view:change", "send", "receive"]);
+    w.type_and_send(&input, "hello there").await;
+    w.wait("the user's message", |m| (m.text(".cq-message--user .cq-text") == "hello there").then_some(())).await;
+    assert_eq!(input.value(), "", "the composer clears after sending");
+    w.reply("You said: hello there").await;
+    let names = w.names();
+    assert_eq!(names, ["view:change", "chat:ready", "view:change", "send", "receive"], "{:?}", w.events.borrow());
 }
 
 #[wasm_bindgen_test]
-async fn escape_closes_the_window() {
-    let root = host();
-    let chat = build_chat(Config::default(), Rc::new(WebRuntime), Rc::new(DomSink(root.clone().into())));
-    let _mounted = mount(root.clone(), chat.clone());
-    chat.start(js_sys::Date::now(), "https://shop.example/");
-    wait_for("the launcher", || find(&root, "button[aria-label='Open chat']:not([disabled])")).await.click();
-    let dialog = wait_for("the window", || find(&root, "[role=dialog]")).await;
-    let init = web_sys::KeyboardEventInit::new();
-    init.set_key("Escape");
-    init.set_bubbles(true);
-    dialog
-        .dispatch_event(&web_sys::KeyboardEvent::new_with_keyboard_event_init_dict("keydown", &init).unwrap())
-        .unwrap();
-    wait_for("the window to close", || find(&root, "[role=dialog]").is_none().then_some(())).await;
-    assert!(find(&root, "button[aria-label='Open chat']").is_some());
+async fn enter_sends_and_shift_enter_does_not() {
+    let w = widget(serde_json::json!({})).await;
+    let input = w.open().await;
+    input.set_value("line one");
+    input.dispatch_event(&web_sys::Event::new("input").unwrap()).unwrap();
+    assert!(key(input.unchecked_ref(), "Enter", true), "Shift+Enter keeps its default: a new line");
+    TimeoutFuture::new(50).await;
+    assert!(w.find(".cq-message--user").is_none());
+    assert!(!key(input.unchecked_ref(), "Enter", false), "Enter is taken over");
+    w.wait("the sent message", |m| m.find(".cq-message--user")).await;
+}
+
+#[wasm_bindgen_test]
+async fn escape_closes_the_window_and_focus_returns_to_the_launcher() {
+    let w = widget(serde_json::json!({})).await;
+    w.open().await;
+    let dialog = w.find("[role=dialog]").unwrap();
+    key(&dialog, "Escape", false);
+    w.wait("the window to close", |m| m.find("[role=dialog][hidden]")).await;
+    let launcher = w.find("button[aria-label='Open chat']").unwrap();
+    w.wait("focus on the launcher", |_| {
+        (document().active_element().map(|e| e.unchecked_into::<HtmlElement>()) == Some(launcher.clone())).then_some(())
+    })
+    .await;
+    assert_eq!(w.detail("view:change")["reason"], "mainWindowClosed");
+}
+
+#[wasm_bindgen_test]
+async fn the_composer_counts_characters_and_blocks_overlong_messages() {
+    let w = widget(serde_json::json!({"maxLength": 10})).await;
+    let input = w.open().await;
+    input.set_value("12345678901");
+    input.dispatch_event(&web_sys::Event::new("input").unwrap()).unwrap();
+    let counter = w.wait("the counter", |m| m.find(".cq-counter:not([hidden])")).await;
+    assert_eq!(counter.text_content().unwrap(), "1 characters over the limit");
+    assert!(w.find("button[aria-label='Send']").unwrap().has_attribute("disabled"));
+    input.set_value("123456789");
+    input.dispatch_event(&web_sys::Event::new("input").unwrap()).unwrap();
+    w.wait("the count", |m| (m.text(".cq-counter") == "9/10").then_some(())).await;
+}
+
+#[wasm_bindgen_test]
+async fn markdown_replies_render_as_nodes_and_links_open_safely() {
+    let w = widget(serde_json::json!({})).await;
+    let input = w.open().await;
+    w.type_and_send(&input, "/markdown").await;
+    let reply = w.reply("Markdown tour").await;
+    let link: HtmlElement =
+        reply.query_selector("a[href='https://example.com/docs']").unwrap().unwrap().unchecked_into();
+    assert_eq!(link.get_attribute("target").as_deref(), Some("_blank"));
+    assert_eq!(link.get_attribute("rel").as_deref(), Some("noopener noreferrer"));
+    assert!(reply.query_selector("pre code.language-js").unwrap().is_some());
+    assert!(reply.query_selector("h3").unwrap().is_some());
+    assert!(reply.query_selector("ol li").unwrap().is_some());
+}
+
+#[wasm_bindgen_test]
+async fn agent_html_is_text() {
+    let w = widget(serde_json::json!({})).await;
+    let input = w.open().await;
+    w.type_and_send(&input, "<img src=x onerror=alert(1)> <script>bad()</script>").await;
+    let reply = w.reply("You said:").await;
+    assert!(reply.query_selector("img, script").unwrap().is_none());
+    assert!(reply.text_content().unwrap().contains("<img src=x onerror=alert(1)>"));
+}
+
+#[wasm_bindgen_test]
+async fn streamed_text_grows_in_place() {
+    let w = widget(serde_json::json!({"agent": {"kind": "demo", "chunkMs": 40}})).await;
+    let input = w.open().await;
+    w.type_and_send(&input, "/long 30").await;
+    let streaming = w.wait("a streaming reply", |m| m.find(".cq-message--agent[aria-busy=true]")).await;
+    let early = streaming.text_content().unwrap_or_default().len();
+    TimeoutFuture::new(300).await;
+    let later = streaming.text_content().unwrap_or_default().len();
+    assert!(later > early, "the same element grew: {early} -> {later}");
+    let done = w.reply("Sentence 29 of 30").await;
+    assert!(done.is_same_node(Some(&streaming)), "one element, updated as deltas arrive");
+}
+
+#[wasm_bindgen_test]
+async fn response_buttons_post_back_once() {
+    let w = widget(serde_json::json!({})).await;
+    let input = w.open().await;
+    w.type_and_send(&input, "/buttons").await;
+    w.reply("Would you like help").await;
+    let yes = w
+        .wait("Yes", |m| m.all(".cq-reply-button").into_iter().find(|b| b.text_content().as_deref() == Some("Yes")))
+        .await;
+    yes.click();
+    w.reply("You said: Yes").await;
+    assert_eq!(w.detail("action:triggered")["source"], "response");
+    assert!(w.all(".cq-reply-button").iter().all(|b| b.has_attribute("disabled")), "used once");
+    assert_eq!(yes.get_attribute("aria-pressed").as_deref(), Some("true"));
+}
+
+#[wasm_bindgen_test]
+async fn the_lead_form_validates_then_submits_once() {
+    let w = widget(serde_json::json!({})).await;
+    let input = w.open().await;
+    w.type_and_send(&input, "/lead").await;
+    let form = w.wait("the lead form", |m| m.find(".cq-message--agent form")).await;
+    let submit: HtmlElement = form.query_selector("button[type=submit]").unwrap().unwrap().unchecked_into();
+    submit.click();
+    w.wait("validation messages", |m| (m.all(".cq-field-error").len() == 2).then_some(())).await;
+    assert!(w.detail("lead:captured").is_null(), "nothing sent while invalid");
+    let fields = form.query_selector_all("input").unwrap();
+    for (i, value) in ["Ada", "ada@example.com", "+1 555 0100"].iter().enumerate() {
+        let field: web_sys::HtmlInputElement = fields.item(i as u32).unwrap().unchecked_into();
+        field.set_value(value);
+        field.dispatch_event(&web_sys::Event::new("input").unwrap()).unwrap();
+    }
+    submit.click();
+    w.wait("lead:captured", |m| (!m.detail("lead:captured").is_null()).then_some(())).await;
+    assert_eq!(
+        w.detail("lead:captured")["lead"],
+        serde_json::json!({"name": "Ada", "email": "ada@example.com", "phone": "+1 555 0100"})
+    );
+    assert!(submit.has_attribute("disabled"), "submits once");
+}
+
+#[wasm_bindgen_test]
+async fn feedback_thumbs_then_details() {
+    let w = widget(serde_json::json!({})).await;
+    let input = w.open().await;
+    w.type_and_send(&input, "rate this").await;
+    let reply = w.reply("You said: rate this").await;
+    let up: HtmlElement = reply.query_selector("button[aria-label='Helpful']").unwrap().unwrap().unchecked_into();
+    up.click();
+    w.wait("feedback", |m| (m.detail("feedback")["interactionType"] == "button").then_some(())).await;
+    assert_eq!(up.get_attribute("aria-pressed").as_deref(), Some("true"));
+    let chip = w
+        .wait("a category", |m| m.all(".cq-chip").into_iter().find(|c| c.text_content().as_deref() == Some("Accurate")))
+        .await;
+    chip.click();
+    let send = w.wait("Send feedback", |m| m.find(".cq-feedback-details .cq-button--primary")).await;
+    send.click();
+    w.wait("details", |m| (m.detail("feedback")["interactionType"] == "details").then_some(())).await;
+    assert_eq!(w.detail("feedback")["categories"], serde_json::json!(["Accurate"]));
+    assert_eq!(w.detail("feedback")["isPositive"], true);
+}
+
+#[wasm_bindgen_test]
+async fn restart_asks_first_then_clears_the_conversation() {
+    let w = widget(serde_json::json!({})).await;
+    let input = w.open().await;
+    w.type_and_send(&input, "hi").await;
+    w.reply("You said: hi").await;
+    w.find("button[aria-label='Restart conversation']").unwrap().click();
+    let confirm = w.wait("the confirm", |m| m.find("[role=alertdialog]")).await;
+    let restart: HtmlElement = confirm.query_selector("button.cq-button--primary").unwrap().unwrap().unchecked_into();
+    restart.click();
+    w.wait("an empty list", |m| m.find(".cq-message").is_none().then_some(())).await;
+    assert!(w.names().contains(&"restartConversation".to_owned()));
+}
+
+#[wasm_bindgen_test]
+async fn set_locale_translates_the_ui() {
+    let w = widget(serde_json::json!({"locale": "pt"})).await;
+    assert!(w.find("button[aria-label='Abrir chat']").is_some());
+    w.chat.state.locale.set(colloquy::i18n::Locale::Es);
+    w.wait("Spanish", |m| m.find("button[aria-label='Abrir chat']")).await;
+    w.find("button[aria-label='Abrir chat']").unwrap().click();
+    w.wait("the Spanish message box", |m| m.find("textarea[aria-label='Mensaje']")).await;
+}
+
+#[wasm_bindgen_test]
+async fn unread_replies_show_a_badge_on_the_launcher() {
+    let w = widget(serde_json::json!({})).await;
+    w.chat.send("while closed".into(), vec![]);
+    w.wait("the badge", |m| (m.text(".cq-badge") == "1").then_some(())).await;
+    assert_eq!(w.text("#cq-unread"), "1 unread message");
+    w.open().await;
+    w.wait("no badge", |m| m.find(".cq-badge").is_none().then_some(())).await;
+}
+
+#[wasm_bindgen_test]
+async fn a_reader_who_scrolled_up_gets_a_new_messages_pill() {
+    // No stylesheet in these tests: give the list a height so it scrolls.
+    let style = document().create_element("style").unwrap();
+    style.set_text_content(Some(".cq-scroll { height: 200px; overflow-y: auto; }"));
+    document().head().unwrap().append_child(&style).unwrap();
+    let w = widget(serde_json::json!({})).await;
+    let input = w.open().await;
+    for i in 0..8 {
+        w.type_and_send(&input, &format!("message number {i} with enough text to take some room")).await;
+        w.reply(&format!("message number {i}")).await;
+    }
+    let scroller = w.find(".cq-scroll").unwrap();
+    scroller.set_scroll_top(0);
+    scroller.dispatch_event(&web_sys::Event::new("scroll").unwrap()).unwrap();
+    TimeoutFuture::new(50).await;
+    let agent = AgentMessage {
+        id: "late-1".into(),
+        thread_id: "t".into(),
+        content: vec![ContentItem::text("late-1-0", "A reply that arrives while you read")],
+        timestamp: js_sys::Date::now(),
+        from: Default::default(),
+        agent_name: None,
+    };
+    w.chat.state.push(colloquy::state::Message::from_agent(&agent));
+    let pill = w.wait("the pill", |m| m.find(".cq-pill")).await;
+    assert_eq!(scroller.scroll_top(), 0, "the reader was not yanked down");
+    pill.click();
+    w.wait("the bottom", |_| (scroller.scroll_top() > 0).then_some(())).await;
+    w.chat.close(ViewChangeReason::MainWindowClosed);
 }

@@ -19,7 +19,7 @@ pub fn Launcher() -> impl IntoView {
         let open = state.view.get().main_window;
         if was_open == Some(true) && !open {
             request_animation_frame(move || {
-                if let Some(b) = button.get_untracked() {
+                if let Some(b) = button.try_get_untracked().flatten() {
                     let _ = b.focus();
                 }
             });

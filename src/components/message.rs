@@ -35,10 +35,13 @@ fn NoticeRow(
     let state = use_chat().get().state;
     let notice = message.notice.clone();
     let text = move || match &notice {
-        Some(Notice::Queued(Some(p))) => {
-            format!("{} ({} {p})", state.t(Key::QueuedNotice), state.t(Key::QueuePosition))
-        }
-        Some(Notice::Queued(None)) => state.t(Key::QueuedNotice).to_owned(),
+        // The position follows the queue while still waiting.
+        Some(Notice::Queued(first)) => match (state.handoff.get(), *first) {
+            (Handoff::Queued(Some(p)), _) | (Handoff::None, Some(p)) => {
+                format!("{} ({} {p})", state.t(Key::QueuedNotice), state.t(Key::QueuePosition))
+            }
+            _ => state.t(Key::QueuedNotice).to_owned(),
+        },
         Some(Notice::Connected(name)) => format!("{name} {}", state.t(Key::JoinedNotice)),
         Some(Notice::Ended) => state.t(Key::EndedNotice).to_owned(),
         Some(Notice::LeadThanks) => state.t(Key::LeadThanks).to_owned(),

@@ -27,12 +27,12 @@ pub fn MessageList() -> impl IntoView {
     let (pill, set_pill) = signal(false);
 
     let to_bottom = move || {
-        if let Some(s) = scroller.get_untracked() {
+        if let Some(s) = scroller.try_get_untracked().flatten() {
             s.set_scroll_top(s.scroll_height());
         }
     };
     let on_scroll = move |_| {
-        if let Some(s) = scroller.get_untracked() {
+        if let Some(s) = scroller.try_get_untracked().flatten() {
             let at_bottom = s.scroll_height() - s.scroll_top() - s.client_height() <= STICK_PX;
             set_stick.set(at_bottom);
             if at_bottom {

@@ -26,7 +26,7 @@ pub fn MainWindow() -> impl IntoView {
     Effect::new(move |_| {
         if open() {
             request_animation_frame(move || {
-                let Some(s) = section.get_untracked() else { return };
+                let Some(s) = section.try_get_untracked().flatten() else { return };
                 let target = s.query_selector("textarea:not([disabled])").ok().flatten();
                 match target {
                     Some(t) => {
