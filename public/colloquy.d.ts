@@ -744,6 +744,11 @@ declare namespace Colloquy {
    */
   types?: Array<string>, };
 
+  /**
+   * Where the conversation is kept between page loads.
+   */
+  type Persist = "local" | "session" | "none";
+
   /** A canonical event by name (the payload of `instance.on(name, fn)`). */
   type EventOf<K extends Event["type"]> = Extract<Event, { type: K }>;
 
@@ -837,6 +842,8 @@ declare namespace Colloquy {
     user?: Record<string, any>;
     attachments?: Attachments;
     maxLength?: number;
+    /** Where the conversation is kept between page loads (default "local"). */
+    persist?: Persist;
     /** Called with the instance before the widget starts: register handlers here. */
     onLoad?: (instance: Instance) => void;
     /** ChatSpark (seed 001). */

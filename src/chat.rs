@@ -9,8 +9,10 @@ use crate::events::{
     ErrorCode, Event, Feedback, MessageInput, OutgoingMessage, Runtime, StreamDelta, ThreadMessage, ViewChange,
     ViewChangeReason, ViewProperties, ViewState, WidgetError,
 };
+use crate::persist::{self, Snapshot};
 use crate::state::{ChatState, Handoff, Message, Notice, Sender, Status};
 use futures::StreamExt;
+use futures::future::{AbortHandle, Abortable};
 use futures::stream::LocalBoxStream;
 use leptos::prelude::*;
 use serde_json::{Map, Value, json};
@@ -34,6 +36,17 @@ pub struct Chat {
     /// Deltas waiting for the next animation frame: (message id, text).
     pending: RefCell<Vec<(String, String)>>,
     flush_scheduled: Cell<bool>,
+    /// Stops the reply in progress (the Stop button).
+    current: RefCell<Option<AbortHandle>>,
+}
+
+/// How one attempt at a reply ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Outcome {
+    /// The stream ended (replied, or failed and reported).
+    Finished,
+    /// The server rejected the token.
+    AuthExpired,
 }
 
 impl Chat {
@@ -56,6 +69,7 @@ impl Chat {
             seq: Cell::new(0),
             pending: RefCell::default(),
             flush_scheduled: Cell::new(false),
+            current: RefCell::default(),
         })
     }
 
@@ -96,21 +110,78 @@ impl Chat {
         hex
     }
 
-    /// Runs the start-up sequence: `chat:loaded` (at `t0`); if the visibility rules pass for
-    /// `page_url`, the launcher appears (`chatLoaded`) and `chat:visible`; then `chat:ready`.
-    pub fn start(self: &Rc<Self>, t0: f64, page_url: &str) {
+    /// Runs the start-up sequence: `chat:loaded` (at `t0`); a stored conversation comes back
+    /// through `pre:threadLoaded`; if the visibility rules pass for `page_url`, the launcher (or
+    /// the window, if it was open) appears (`chatLoaded`) and `chat:visible`; then `chat:ready`.
+    pub fn start(self: &Rc<Self>, t0: f64, page_url: &str, restored: Option<Snapshot>) {
         let this = self.clone();
         let (weekday, minute) = self.rt.local_time();
         let visible = self.config.visibility.allows(page_url, weekday, minute);
         self.dispatcher.post_at(Event::ChatLoaded { chat_instance_name: self.config.name.clone() }, t0);
         self.spawn(async move {
+            let mut view = ViewState::CLOSED;
+            if let Some(snapshot) = restored {
+                this.state.conversation.set(snapshot.conversation_id.clone());
+                this.state.ended.set(snapshot.ended);
+                this.state.maximized.set(snapshot.maximized);
+                if snapshot.view.main_window {
+                    view = ViewState::OPEN;
+                }
+                this.load_thread_now(snapshot.messages).await;
+            }
             if visible {
-                this.change_view(ViewState::CLOSED, ViewChangeReason::ChatLoaded).await;
+                this.change_view(view, ViewChangeReason::ChatLoaded).await;
                 this.dispatcher.post(Event::ChatVisible { chat_instance_name: this.config.name.clone() });
             }
             this.state.ready.set(true);
             this.dispatcher.post(Event::ChatReady);
+            if this.rt.online() {
+                this.resend_queued();
+            }
         });
+    }
+
+    /// Brings in another tab's stored conversation: messages merge by id (none is lost), the
+    /// conversation id and its end follow.
+    pub fn merge_remote(&self, remote: Snapshot) {
+        let local: Vec<Message> = self.state.messages.get_untracked();
+        let mut threads: Vec<ThreadMessage> = local.iter().filter_map(Message::to_thread).collect();
+        if persist::merge(&mut threads, &remote.messages) {
+            let mut merged = Vec::with_capacity(threads.len());
+            for t in &threads {
+                match local.iter().find(|m| m.id == t.id) {
+                    Some(m) => {
+                        if let Some(status) =
+                            t.message_state.get("status").and_then(|s| s.as_str()).and_then(Status::parse)
+                            && status != m.status.get_untracked()
+                        {
+                            m.status.set(status);
+                        }
+                        merged.push(m.clone());
+                    }
+                    None => match Message::from_thread(t) {
+                        Ok(m) => merged.push(m),
+                        Err(why) => self.report(ErrorCode::ProtocolError, format!("rejected a stored message: {why}")),
+                    },
+                }
+            }
+            // Notices (banners) are not stored: keep them after the message they followed.
+            for (i, notice) in local.iter().enumerate().filter(|(_, m)| m.sender == Sender::System) {
+                let after = local[..i].iter().rev().find(|m| m.sender != Sender::System).map(|m| m.id.clone());
+                let at = after.and_then(|id| merged.iter().position(|m| m.id == id)).map(|p| p + 1).unwrap_or(0);
+                merged.insert(at.min(merged.len()), notice.clone());
+            }
+            self.state.messages.set(merged);
+        }
+        if remote.conversation_id.is_some() && remote.conversation_id != self.state.conversation.get_untracked() {
+            self.state.conversation.set(remote.conversation_id.clone());
+        }
+        if remote.ended
+            && !self.state.ended.get_untracked()
+            && remote.conversation_id == self.state.conversation.get_untracked()
+        {
+            self.state.ended.set(true);
+        }
     }
 
     // ----- view -----------------------------------------------------------------------------
@@ -226,20 +297,22 @@ impl Chat {
     /// `error` with `PROTOCOL_ERROR`), the others render.
     pub fn load_thread(self: &Rc<Self>, messages: Vec<ThreadMessage>) {
         let this = self.clone();
-        self.spawn(async move {
-            let Event::PreThreadLoaded { messages } = this.dispatcher.emit(Event::PreThreadLoaded { messages }).await
-            else {
-                return;
-            };
-            let mut loaded = Vec::with_capacity(messages.len());
-            for m in &messages {
-                match Message::from_thread(m) {
-                    Ok(m) => loaded.push(m),
-                    Err(why) => this.report(ErrorCode::ProtocolError, format!("rejected a thread message: {why}")),
-                }
+        self.spawn(async move { this.load_thread_now(messages).await });
+    }
+
+    async fn load_thread_now(&self, messages: Vec<ThreadMessage>) {
+        let Event::PreThreadLoaded { messages } = self.dispatcher.emit(Event::PreThreadLoaded { messages }).await
+        else {
+            return;
+        };
+        let mut loaded = Vec::with_capacity(messages.len());
+        for m in &messages {
+            match Message::from_thread(m) {
+                Ok(m) => loaded.push(m),
+                Err(why) => self.report(ErrorCode::ProtocolError, format!("rejected a thread message: {why}")),
             }
-            this.state.messages.set(loaded);
-        });
+        }
+        self.state.messages.set(loaded);
     }
 
     // ----- messages -------------------------------------------------------------------------
@@ -272,10 +345,10 @@ impl Chat {
         });
     }
 
-    /// Sends a failed message again (same id).
+    /// Sends a failed or queued message again (same id, so the server can tell a retry).
     pub fn retry(self: &Rc<Self>, id: &str) {
         let Some(shown) = self.state.message(id) else { return };
-        if shown.status.get_untracked() != Status::Failed {
+        if !matches!(shown.status.get_untracked(), Status::Failed | Status::Queued) {
             return;
         }
         let message = OutgoingMessage {
@@ -290,15 +363,63 @@ impl Chat {
         self.spawn(async move { this.deliver(shown, message).await });
     }
 
-    async fn deliver(self: &Rc<Self>, shown: Message, message: OutgoingMessage) {
-        let auth_token = self.fresh_token().await;
-        let replies = self.agent.reply(AgentRequest {
-            conversation_id: message.thread_id.clone(),
-            message_id: message.id.clone(),
-            text: message.message.content.clone(),
-            auth_token,
+    /// Sends every queued message (the browser is back online).
+    pub fn resend_queued(self: &Rc<Self>) {
+        let queued: Vec<String> = self.state.messages.with_untracked(|ms| {
+            ms.iter().filter(|m| m.status.get_untracked() == Status::Queued).map(|m| m.id.clone()).collect()
         });
-        self.consume(replies, shown, message).await;
+        for id in queued {
+            self.retry(&id);
+        }
+    }
+
+    /// Stops the reply in progress; what streamed so far stays.
+    pub fn stop(&self) {
+        if let Some(handle) = self.current.borrow_mut().take() {
+            handle.abort();
+        }
+        self.flush();
+        self.state.typing.set(false);
+        self.state.busy.set(false);
+        self.state.messages.with_untracked(|ms| {
+            for m in ms.iter().filter(|m| m.streaming.get_untracked()) {
+                m.streaming.set(false);
+            }
+        });
+    }
+
+    async fn deliver(self: &Rc<Self>, shown: Message, message: OutgoingMessage) {
+        let mut token = self.fresh_token().await;
+        let mut outgoing = Some(message.clone());
+        let (handle, registration) = AbortHandle::new_pair();
+        if let Some(previous) = self.current.borrow_mut().replace(handle) {
+            previous.abort();
+        }
+        self.state.busy.set(true);
+        let this = self.clone();
+        let attempts = async move {
+            for attempt in 0..2 {
+                let replies = this.agent.reply(AgentRequest {
+                    conversation_id: message.thread_id.clone(),
+                    message_id: message.id.clone(),
+                    text: message.message.content.clone(),
+                    auth_token: token.clone(),
+                });
+                if this.consume(replies, &shown, &mut outgoing).await == Outcome::Finished {
+                    return;
+                }
+                if attempt == 0 {
+                    token = this.refresh_token(token).await;
+                } else {
+                    shown.status.set(Status::Failed);
+                    let error = WidgetError::new(ErrorCode::AuthError, "The agent rejected the new token too.");
+                    this.dispatcher.post(Event::Error(error));
+                }
+            }
+        };
+        let _ = Abortable::new(attempts, registration).await;
+        self.state.busy.set(false);
+        self.state.typing.set(false);
     }
 
     /// The configured token, refreshed through `authTokenNeeded` if its `exp` has passed.
@@ -330,16 +451,17 @@ impl Chat {
     async fn consume(
         self: &Rc<Self>,
         mut replies: LocalBoxStream<'static, AgentEvent>,
-        sent: Message,
-        message: OutgoingMessage,
-    ) {
-        let mut outgoing = Some(message);
-        let thread_id = outgoing.as_ref().map(|m| m.thread_id.clone()).unwrap_or_default();
+        sent: &Message,
+        outgoing: &mut Option<OutgoingMessage>,
+    ) -> Outcome {
+        let thread_id = self.state.conversation.get_untracked().unwrap_or_default();
         let mut streamed: Option<AgentMessage> = None;
         while let Some(event) = replies.next().await {
             match event {
                 AgentEvent::Accepted => {
-                    sent.status.set(Status::Sent);
+                    if sent.status.get_untracked() != Status::Delivered {
+                        sent.status.set(Status::Sent);
+                    }
                     if let Some(message) = outgoing.take() {
                         self.dispatcher.post(Event::Send { message });
                     }
@@ -347,6 +469,10 @@ impl Chat {
                 AgentEvent::Typing => self.state.typing.set(true),
                 AgentEvent::Delta { message_id, text } => {
                     let so_far = streamed.get_or_insert_with(|| self.begin_stream(&message_id, &thread_id));
+                    if so_far.id != message_id {
+                        // A new reply in the same turn (after a handoff message, say).
+                        *so_far = self.begin_stream(&message_id, &thread_id);
+                    }
                     let delta = StreamDelta {
                         message_id: message_id.clone(),
                         thread_id: thread_id.clone(),
@@ -397,10 +523,19 @@ impl Chat {
                     self.dispatcher.post(Event::HandoffConnected { conversation_id: thread_id.clone(), agent_name });
                 }
                 AgentEvent::Ended => self.end_conversation(EndReason::Agent),
+                AgentEvent::AuthExpired => return Outcome::AuthExpired,
+                AgentEvent::Malformed(why) => {
+                    self.report(ErrorCode::ProtocolError, format!("rejected a malformed event from the agent: {why}"))
+                }
                 AgentEvent::Error(error) => {
                     self.state.typing.set(false);
-                    sent.status.set(Status::Failed);
+                    // Offline: queued, and sent again when the browser is back online.
+                    let offline = error.code == ErrorCode::NetworkError;
+                    if sent.status.get_untracked() != Status::Delivered {
+                        sent.status.set(if offline { Status::Queued } else { Status::Failed });
+                    }
                     if let Some(m) = streamed.take().and_then(|m| self.state.message(&m.id)) {
+                        self.flush();
                         m.streaming.set(false);
                     }
                     self.dispatcher.post(Event::Error(error));
@@ -408,13 +543,24 @@ impl Chat {
             }
         }
         self.state.typing.set(false);
+        Outcome::Finished
     }
 
     fn begin_stream(&self, message_id: &str, thread_id: &str) -> AgentMessage {
         self.state.typing.set(false);
-        let m = Message::new(message_id, Sender::Agent, self.now(), "", Status::Delivered);
-        m.streaming.set(true);
-        self.state.push(m);
+        self.flush();
+        match self.state.message(message_id) {
+            // A retried reply (same id) replaces what streamed before the failure.
+            Some(m) => {
+                m.text.set(String::new());
+                m.streaming.set(true);
+            }
+            None => {
+                let m = Message::new(message_id, Sender::Agent, self.now(), "", Status::Delivered);
+                m.streaming.set(true);
+                self.state.push(m);
+            }
+        }
         AgentMessage {
             id: message_id.to_owned(),
             thread_id: thread_id.to_owned(),

@@ -60,6 +60,20 @@ pub enum Position {
     Right,
 }
 
+/// Where the conversation is kept between page loads.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[cfg_attr(test, derive(TS))]
+#[serde(rename_all = "lowercase")]
+pub enum Persist {
+    /// `localStorage`: survives reloads and is shared by the site's tabs (default).
+    #[default]
+    Local,
+    /// `sessionStorage`: this tab only.
+    Session,
+    /// Nothing is stored.
+    None,
+}
+
 /// Light, dark, or following the visitor's system.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
 #[cfg_attr(test, derive(TS))]
@@ -288,6 +302,8 @@ pub struct Config {
     pub attachments: Attachments,
     /// Character limit of a message.
     pub max_length: u32,
+    /// Where the conversation is kept between page loads.
+    pub persist: Persist,
 }
 
 impl Default for Config {
@@ -310,6 +326,7 @@ impl Default for Config {
             user: Map::new(),
             attachments: Attachments::default(),
             max_length: 2000,
+            persist: Persist::Local,
         }
     }
 }
@@ -352,6 +369,7 @@ const KNOWN: &[&str] = &[
     "user",
     "attachments",
     "maxLength",
+    "persist",
     "apiKey",
     "organizationId",
     "callbacks",
@@ -388,6 +406,7 @@ impl Config {
         r.field("user", &mut config.user);
         r.field("attachments", &mut config.attachments);
         r.field("maxLength", &mut config.max_length);
+        r.field("persist", &mut config.persist);
         let mut token: Option<String> = None;
         r.field("authToken", &mut token);
         config.auth_token = token;

@@ -91,6 +91,8 @@ strings! {
     Delivered => "Delivered", "Entregado", "Entregue";
     Read => "Read", "Leído", "Lido";
     NotDelivered => "Not delivered", "No entregado", "Não entregue";
+    WaitingForNetwork => "Waiting for the network…", "Esperando la conexión…", "Aguardando a conexão…";
+    Offline => "You're offline. Messages will be sent when you're back online.", "Sin conexión. Los mensajes se enviarán al volver la conexión.", "Sem conexão. As mensagens serão enviadas quando a conexão voltar.";
     Retry => "Retry", "Reintentar", "Tentar de novo";
     NewMessages => "New messages", "Mensajes nuevos", "Novas mensagens";
     Today => "Today", "Hoy", "Hoje";

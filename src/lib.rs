@@ -14,6 +14,7 @@ pub mod i18n;
 pub mod layout;
 pub mod markdown;
 pub mod methods;
+pub mod persist;
 pub mod state;
 #[cfg(test)]
 mod typescript;

@@ -50,6 +50,8 @@ pub enum Status {
     Read,
     /// Not delivered; can be retried.
     Failed,
+    /// Waiting for the network: sent automatically when the browser is back online.
+    Queued,
 }
 
 impl Status {
@@ -61,6 +63,7 @@ impl Status {
             Status::Delivered => "delivered",
             Status::Read => "read",
             Status::Failed => "failed",
+            Status::Queued => "queued",
         }
     }
 
@@ -72,6 +75,7 @@ impl Status {
             "delivered" => Status::Delivered,
             "read" => Status::Read,
             "failed" => Status::Failed,
+            "queued" => Status::Queued,
             _ => return None,
         })
     }
@@ -260,6 +264,8 @@ pub struct ChatState {
     pub unread: RwSignal<u32>,
     /// The greeting bubble next to the launcher is showing.
     pub greeting: RwSignal<bool>,
+    /// A reply is in progress (the composer offers Stop).
+    pub busy: RwSignal<bool>,
 }
 
 impl ChatState {
@@ -279,6 +285,7 @@ impl ChatState {
             user: RwSignal::new(Map::new()),
             unread: RwSignal::new(0),
             greeting: RwSignal::new(false),
+            busy: RwSignal::new(false),
         }
     }
 

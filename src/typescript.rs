@@ -7,7 +7,7 @@
 //! `/// <reference path="colloquy.d.ts" />` or a tsconfig `include`.
 
 use crate::config::{
-    Action, AgentConfig, Analytics, Attachments, Field, Mode, Position, Schedule, Scheme, Theme, Visibility,
+    Action, AgentConfig, Analytics, Attachments, Field, Mode, Persist, Position, Schedule, Scheme, Theme, Visibility,
 };
 use crate::events::catalogue::*;
 use crate::events::dialects::{
@@ -66,6 +66,7 @@ pub fn definitions() -> String {
         decl::<Schedule>(&cfg),
         decl::<Analytics>(&cfg),
         decl::<Attachments>(&cfg),
+        decl::<Persist>(&cfg),
     ];
     let mut out = String::from(
         "// Colloquy host API. GENERATED from the Rust types by `cargo xtask types`; do not edit.\n\
@@ -179,6 +180,8 @@ const HOST_API: &str = r#"  /** A canonical event by name (the payload of `insta
     user?: Record<string, any>;
     attachments?: Attachments;
     maxLength?: number;
+    /** Where the conversation is kept between page loads (default "local"). */
+    persist?: Persist;
     /** Called with the instance before the widget starts: register handlers here. */
     onLoad?: (instance: Instance) => void;
     /** ChatSpark (seed 001). */

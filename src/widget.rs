@@ -33,7 +33,7 @@ pub fn build_chat(config: Config, rt: Rc<dyn Runtime>, sink: Rc<dyn HostSink>) -
             let options = DemoOptions { chunk_ms: chunk_ms.unwrap_or(defaults.chunk_ms), ..defaults };
             Rc::new(DemoAgent::new(rt.clone(), options))
         }
-        AgentConfig::Http { .. } => Rc::new(DemoAgent::new(rt.clone(), DemoOptions::default())),
+        AgentConfig::Http { url } => Rc::new(crate::agent::http::HttpAgent::new(url)),
     };
     let dispatcher = Dispatcher::new(rt.clone(), sink);
     let chat = Chat::new(config, dispatcher, rt, agent);
@@ -186,7 +186,9 @@ fn handle(session: &Shared, msg: HostMessage) {
             s.bridge.send(&WidgetMessage::Done { req: 0, ok: true, value: None, error: None });
             s.chat = Some(chat.clone());
             drop(s);
-            chat.start(t0, &page.url);
+            let restored = crate::web::storage::load(chat.config.persist, &chat.config.name);
+            crate::web::storage::sync(&chat);
+            chat.start(t0, &page.url, restored);
         }
         HostMessage::Resize { width, height } => {
             if let Some(chat) = &s.chat {

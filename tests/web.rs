@@ -61,7 +61,7 @@ async fn widget(config: serde_json::Value) -> Mounted {
     assert!(issues.is_empty(), "{issues:?}");
     let chat = build_chat(config, Rc::new(WebRuntime), Rc::new(DomSink(root.clone().into())));
     let handle = mount(root.clone(), chat.clone());
-    chat.start(js_sys::Date::now(), "https://shop.example/");
+    chat.start(js_sys::Date::now(), "https://shop.example/", None);
     let m = Mounted { root, chat, events, _handle: Box::new(handle) };
     m.wait("the launcher", |m| m.find(".cq-launcher:not([disabled])")).await;
     m

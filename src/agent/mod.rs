@@ -2,6 +2,8 @@
 //! [`AgentEvent`]s; the chat controller consumes it.
 
 pub mod demo;
+pub mod http;
+pub mod sse;
 
 use crate::events::{AgentMessage, WidgetError};
 use futures::stream::LocalBoxStream;
@@ -49,6 +51,11 @@ pub enum AgentEvent {
     Ended,
     /// The agent failed; the user message is marked failed.
     Error(WidgetError),
+    /// The server rejected the token (HTTP 401): the chat asks the host for a new one
+    /// (`authTokenNeeded`) and retries once.
+    AuthExpired,
+    /// A malformed event in the stream: rejected (reported, not rendered); the reply goes on.
+    Malformed(String),
 }
 
 /// A source of replies.

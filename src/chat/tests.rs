@@ -53,7 +53,7 @@ impl Fixture {
 
     fn started(config: Config) -> Self {
         let mut f = Fixture::new(config);
-        f.chat.start(500.0, "https://shop.example/products/shoe");
+        f.chat.start(500.0, "https://shop.example/products/shoe", None);
         f.settle();
         f.log.borrow_mut().clear();
         f.seen.borrow_mut().clear();
@@ -68,7 +68,7 @@ fn natives(names: &[String]) -> Vec<&str> {
 #[test]
 fn start_up_announces_loaded_visible_ready_in_order() {
     let mut f = Fixture::new(Config::default());
-    f.chat.start(500.0, "https://shop.example/");
+    f.chat.start(500.0, "https://shop.example/", None);
     f.settle();
     assert_eq!(natives(&f.names()), ["chat:loaded", "view:pre:change", "view:change", "chat:visible", "chat:ready"]);
     assert!(f.chat.state.ready.get_untracked());
@@ -80,7 +80,7 @@ fn visibility_rules_keep_the_launcher_hidden() {
     let mut config = Config::default();
     config.visibility.urls = vec!["/help/*".into()];
     let mut f = Fixture::new(config);
-    f.chat.start(500.0, "https://shop.example/products/shoe");
+    f.chat.start(500.0, "https://shop.example/products/shoe", None);
     f.settle();
     assert_eq!(natives(&f.names()), ["chat:loaded", "chat:ready"]);
     assert_eq!(f.chat.state.view.get_untracked(), ViewState::HIDDEN);

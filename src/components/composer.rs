@@ -169,14 +169,30 @@ pub fn Composer() -> impl IntoView {
                     on:input=move |ev| set_draft.set(event_target_value(&ev))
                     on:keydown=on_keydown
                 ></textarea>
-                <button
-                    class="cq-send"
-                    type="submit"
-                    aria-label=move || state.t(Key::Send)
-                    disabled=move || { !state.ready.get() || empty() || over() > 0 }
+                <Show
+                    when=move || state.busy.get()
+                    fallback=move || {
+                        view! {
+                            <button
+                                class="cq-send"
+                                type="submit"
+                                aria-label=move || state.t(Key::Send)
+                                disabled=move || { !state.ready.get() || empty() || over() > 0 }
+                            >
+                                <Svg icon=Icon::Send />
+                            </button>
+                        }
+                    }
                 >
-                    <Svg icon=Icon::Send />
-                </button>
+                    <button
+                        class="cq-send cq-send--stop"
+                        type="button"
+                        aria-label=move || state.t(Key::Stop)
+                        on:click=move |_| chat.get().stop()
+                    >
+                        <Svg icon=Icon::Stop />
+                    </button>
+                </Show>
             </div>
             <p
                 id="cq-counter"

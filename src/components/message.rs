@@ -85,7 +85,7 @@ fn UserMessage(
     let status = message.status.clone();
     let failed = {
         let status = status.clone();
-        move || status.get() == Status::Failed
+        move || matches!(status.get(), Status::Failed | Status::Queued)
     };
     let status_text = move || {
         state.t(match status.get() {
@@ -94,6 +94,7 @@ fn UserMessage(
             Status::Delivered => Key::Delivered,
             Status::Read => Key::Read,
             Status::Failed => Key::NotDelivered,
+            Status::Queued => Key::WaitingForNetwork,
         })
     };
     let id = message.id.clone();

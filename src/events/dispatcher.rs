@@ -52,6 +52,10 @@ pub trait Runtime {
     fn random(&self) -> f64;
     /// The visitor's local (weekday with 0 = Sunday, minute of the day).
     fn local_time(&self) -> (u8, u32);
+    /// Whether the browser believes it is online.
+    fn online(&self) -> bool {
+        true
+    }
 }
 
 /// Deliveries that need no registration: DOM `CustomEvent`s on the host element.

@@ -5,6 +5,7 @@ pub mod bridge;
 pub mod dom;
 pub mod js;
 pub mod sanitize;
+pub mod storage;
 pub mod time;
 
 use crate::events::Runtime;
@@ -42,6 +43,10 @@ impl Runtime for WebRuntime {
 
     fn random(&self) -> f64 {
         js_sys::Math::random()
+    }
+
+    fn online(&self) -> bool {
+        web_sys::window().is_none_or(|w| w.navigator().on_line())
     }
 
     fn local_time(&self) -> (u8, u32) {

@@ -1,0 +1,176 @@
+//! The HTTP agent (docs/agent-protocol.md): creates the conversation, POSTs each message, and
+//! reads the reply as a `text/event-stream` of `accepted`, `typing`, `delta`, `message`,
+//! `handoff`, `error` and `done` events. Dropping the reply stream aborts the request (the stop
+//! button). Failures map to `CONNECTION_ERROR`, `AUTH_ERROR`, `SEND_ERROR`, `NETWORK_ERROR`.
+
+use super::sse::{SseParser, from_wire};
+use super::{Agent, AgentEvent, AgentRequest};
+use crate::events::{ErrorCode, WidgetError};
+use futures::StreamExt;
+use futures::channel::mpsc::{UnboundedSender, unbounded};
+use futures::stream::LocalBoxStream;
+use gloo_net::http::{Request, Response};
+use serde_json::json;
+use std::cell::RefCell;
+use std::collections::HashSet;
+use std::rc::Rc;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::JsFuture;
+
+/// An agent server at `base` (for example `https://agent.example.com/api`).
+pub struct HttpAgent {
+    base: String,
+    created: Rc<RefCell<HashSet<String>>>,
+}
+
+impl HttpAgent {
+    /// An agent at `base`.
+    pub fn new(base: &str) -> Self {
+        HttpAgent { base: base.trim_end_matches('/').to_owned(), created: Rc::default() }
+    }
+}
+
+/// Aborts the request when the reply stream is dropped.
+struct AbortOnDrop(Option<web_sys::AbortController>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        if let Some(c) = &self.0 {
+            c.abort();
+        }
+    }
+}
+
+fn offline() -> bool {
+    web_sys::window().is_some_and(|w| !w.navigator().on_line())
+}
+
+fn unreachable_error(what: &str, e: impl std::fmt::Display) -> WidgetError {
+    if offline() {
+        WidgetError::new(ErrorCode::NetworkError, "You are offline; the message will be sent when you are back online.")
+    } else {
+        WidgetError::new(ErrorCode::ConnectionError, format!("Could not reach the agent ({what}): {e}"))
+    }
+}
+
+async fn status_error(response: Response) -> AgentEvent {
+    let status = response.status();
+    if status == 401 {
+        return AgentEvent::AuthExpired;
+    }
+    let body = response.text().await.unwrap_or_default();
+    let body: String = body.chars().take(300).collect();
+    AgentEvent::Error(
+        WidgetError::new(ErrorCode::SendError, format!("The agent answered HTTP {status}."))
+            .with_details(json!({"status": status, "body": body})),
+    )
+}
+
+fn post(url: &str, token: &Option<String>, signal: &web_sys::AbortSignal) -> gloo_net::http::RequestBuilder {
+    let mut request = Request::post(url).header("Accept", "text/event-stream").abort_signal(Some(signal));
+    if let Some(t) = token {
+        request = request.header("Authorization", &format!("Bearer {t}"));
+    }
+    request
+}
+
+async fn run(
+    base: String,
+    created: Rc<RefCell<HashSet<String>>>,
+    req: AgentRequest,
+    tx: UnboundedSender<AgentEvent>,
+    signal: web_sys::AbortSignal,
+) {
+    let send = |ev: AgentEvent| {
+        let _ = tx.unbounded_send(ev);
+    };
+    let conversations = format!("{base}/conversations");
+    if !created.borrow().contains(&req.conversation_id) {
+        let body = json!({"conversationId": req.conversation_id});
+        let response = match post(&conversations, &req.auth_token, &signal).json(&body) {
+            Ok(r) => r.send().await,
+            Err(e) => return send(AgentEvent::Error(WidgetError::new(ErrorCode::SendError, e.to_string()))),
+        };
+        match response {
+            Err(e) => return send(AgentEvent::Error(unreachable_error("creating the conversation", e))),
+            Ok(r) if !r.ok() => return send(status_error(r).await),
+            Ok(_) => {
+                created.borrow_mut().insert(req.conversation_id.clone());
+            }
+        }
+    }
+    let url = format!("{conversations}/{}/messages", req.conversation_id);
+    let body = json!({"id": req.message_id, "text": req.text});
+    let response = match post(&url, &req.auth_token, &signal).json(&body) {
+        Ok(r) => r.send().await,
+        Err(e) => return send(AgentEvent::Error(WidgetError::new(ErrorCode::SendError, e.to_string()))),
+    };
+    let response = match response {
+        Err(e) => return send(AgentEvent::Error(unreachable_error("sending", e))),
+        Ok(r) if !r.ok() => return send(status_error(r).await),
+        Ok(r) => r,
+    };
+    let Some(stream) = response.body() else {
+        return send(AgentEvent::Error(WidgetError::new(ErrorCode::ProtocolError, "The agent's reply had no body.")));
+    };
+    let reader: web_sys::ReadableStreamDefaultReader = stream.get_reader().unchecked_into();
+    let mut parser = SseParser::new();
+    let mut finished = false;
+    loop {
+        let chunk = match JsFuture::from(reader.read()).await {
+            Ok(chunk) => chunk,
+            Err(_) if signal.aborted() => return,
+            Err(e) => {
+                let why = crate::web::js::describe_js_error(&e);
+                return send(AgentEvent::Error(unreachable_error("the connection dropped mid-reply", why)));
+            }
+        };
+        let done = js_sys::Reflect::get(&chunk, &"done".into()).ok().and_then(|d| d.as_bool()).unwrap_or(true);
+        if done {
+            break;
+        }
+        let Ok(value) = js_sys::Reflect::get(&chunk, &"value".into()) else { break };
+        let bytes = js_sys::Uint8Array::new(&value).to_vec();
+        for event in parser.feed(&bytes) {
+            if event.event == "done" {
+                finished = true;
+                continue;
+            }
+            match from_wire(&event) {
+                Ok(Some(ev)) => {
+                    finished |= matches!(ev, AgentEvent::Message(_) | AgentEvent::Error(_) | AgentEvent::Ended);
+                    send(ev)
+                }
+                Ok(None) => {}
+                Err(why) => send(AgentEvent::Malformed(why)),
+            }
+        }
+    }
+    if !finished {
+        send(AgentEvent::Error(unreachable_error("the reply ended before it was complete", "stream closed")));
+    }
+}
+
+impl Agent for HttpAgent {
+    fn reply(&self, request: AgentRequest) -> LocalBoxStream<'static, AgentEvent> {
+        let (tx, rx) = unbounded();
+        let controller = web_sys::AbortController::new().ok();
+        let signal = controller.as_ref().map(|c| c.signal());
+        if let Some(signal) = signal {
+            wasm_bindgen_futures::spawn_local(run(self.base.clone(), self.created.clone(), request, tx, signal));
+        } else {
+            let error = WidgetError::new(ErrorCode::ConnectionError, "This browser cannot make cancellable requests.");
+            let _ = tx.unbounded_send(AgentEvent::Error(error));
+        }
+        let guard = AbortOnDrop(controller);
+        rx.map(move |ev| {
+            let _keep = &guard;
+            ev
+        })
+        .boxed_local()
+    }
+
+    fn reset(&self) {
+        self.created.borrow_mut().clear();
+    }
+}
