@@ -76,9 +76,29 @@
       var clean = JSON.parse(JSON.stringify(config, function (k, v) {
         return typeof v === "function" || (W.Node && v instanceof Node) ? undefined : v;
       }));
-      send({ op: "init", config: clean, handlers: handlers, t0: T0,
+      send({ op: "init", config: clean, handlers: handlers, t0: T0, stored: stored(),
         page: { url: location.href, width: W.innerWidth, height: W.innerHeight } });
       sent = true;
+    }
+
+    /* The widget's conversation lives in this (first-party) page's storage: a cross-site iframe's
+       own storage is partitioned or blocked. Only `colloquy:` keys are read or written. */
+    function area(name) {
+      try { return name === "session" ? W.sessionStorage : W.localStorage; } catch (e) { return null; }
+    }
+
+    function stored() {
+      var out = {};
+      ["local", "session"].forEach(function (name) {
+        var s = area(name), items = {};
+        try { for (var i = 0; s && i < s.length; i++) { var k = s.key(i); if (k.indexOf("colloquy:") === 0) items[k] = s.getItem(k); } } catch (e) {}
+        out[name] = items;
+      });
+      return out;
+    }
+
+    function onStorage(e) {
+      if (e.key && e.key.indexOf("colloquy:") === 0 && e.storageArea === area("local")) post({ op: "stored", key: e.key, value: e.newValue });
     }
 
     /* The element a userDefinedResponse handler renders into: the widget's own element when it
@@ -116,6 +136,8 @@
         });
       } else if (m.op === "dom") {
         host.dispatchEvent(new CustomEvent("colloquy:" + m.name, { detail: m.detail, bubbles: true }));
+      } else if (m.op === "store" && String(m.key).indexOf("colloquy:") === 0) {
+        try { area(m.area).setItem(m.key, m.value); } catch (e) { console.warn("Colloquy: could not store the conversation", e); }
       } else if (m.op === "layout" && frame) {
         var st = frame.style;
         st.width = m.width;
@@ -186,6 +208,7 @@
       host.appendChild(frame);
       deliver = function (text) { frame.contentWindow.postMessage(text, ORIGIN); };
       W.addEventListener("message", onMessage);
+      W.addEventListener("storage", onStorage);
     }
     W.addEventListener("resize", onResize);
 
@@ -203,6 +226,7 @@
       if (inline && sent) send({ op: "destroy" });
       W.removeEventListener("message", onMessage);
       W.removeEventListener("resize", onResize);
+      W.removeEventListener("storage", onStorage);
       if (host.parentNode) host.parentNode.removeChild(host);
       frame = null;
       if (current === inst) current = null;

@@ -11,7 +11,7 @@ use crate::agent::Agent;
 use crate::agent::demo::{DemoAgent, DemoOptions};
 use crate::chat::{Chat, ChatHandle};
 use crate::components::Widget;
-use crate::config::{AgentConfig, Config, ConfigIssue};
+use crate::config::{AgentConfig, Config, ConfigIssue, Persist};
 use crate::events::{Dispatcher, ErrorCode, Event, HandlerId, HostSink, Runtime, WidgetError};
 use crate::i18n::Locale;
 use crate::layout::frame_size;
@@ -65,6 +65,10 @@ pub fn mount(parent: web_sys::HtmlElement, chat: Rc<Chat>) -> leptos::mount::Unm
 /// The widget side of one host connection: the bridge, and once `init` arrived, the chat.
 struct Session {
     bridge: Rc<Bridge>,
+    /// In an iframe (store through the host), or inline (store here).
+    in_iframe: bool,
+    /// Takes other tabs' changes to the stored conversation.
+    remote: Option<crate::web::storage::Remote>,
     /// Where the UI mounts.
     root: web_sys::HtmlElement,
     chat: Option<Rc<Chat>>,
@@ -105,6 +109,8 @@ pub fn start_iframe(origin: String) {
     let bridge = Bridge::new(Box::new(PostMessageLink { target: parent.clone(), origin: origin.clone() }));
     let session = Rc::new(RefCell::new(Session {
         bridge: bridge.clone(),
+        in_iframe: true,
+        remote: None,
         root: body,
         chat: None,
         unmount: None,
@@ -132,6 +138,8 @@ pub fn mount_inline(root: web_sys::HtmlElement, post: js_sys::Function) -> js_sy
     let bridge = Bridge::new(Box::new(FunctionLink(post)));
     let session = Rc::new(RefCell::new(Session {
         bridge: bridge.clone(),
+        in_iframe: false,
+        remote: None,
         root,
         chat: None,
         unmount: None,
@@ -157,7 +165,7 @@ fn receive(session: &Shared, text: &str) {
 fn handle(session: &Shared, msg: HostMessage) {
     let mut s = session.borrow_mut();
     match msg {
-        HostMessage::Init { config, handlers, t0, page } => {
+        HostMessage::Init { config, handlers, t0, page, mut stored } => {
             if s.chat.is_some() {
                 return;
             }
@@ -185,10 +193,32 @@ fn handle(session: &Shared, msg: HostMessage) {
             });
             s.bridge.send(&WidgetMessage::Done { req: 0, ok: true, value: None, error: None });
             s.chat = Some(chat.clone());
+            use crate::web::storage::{Place, area_name, attach, key, resend_when_online};
+            let persist = chat.config.persist;
+            let place = match persist {
+                Persist::None => None,
+                _ if s.in_iframe => Some(Place::Host(s.bridge.clone())),
+                _ => Place::browser(persist),
+            };
+            let mut restored = None;
+            if let Some(place) = place {
+                let from_host =
+                    stored.remove(area_name(persist)).and_then(|mut items| items.remove(&key(&chat.config.name)));
+                let (snapshot, remote) = attach(&chat, place, from_host);
+                restored = snapshot;
+                if !s.in_iframe && persist == Persist::Local {
+                    remote.clone().listen();
+                }
+                s.remote = Some(remote);
+            }
+            resend_when_online(&chat);
             drop(s);
-            let restored = crate::web::storage::load(chat.config.persist, &chat.config.name);
-            crate::web::storage::sync(&chat);
             chat.start(t0, &page.url, restored);
+        }
+        HostMessage::Stored { key, value } => {
+            if let Some(remote) = &s.remote {
+                remote.changed(&key, value);
+            }
         }
         HostMessage::Resize { width, height } => {
             if let Some(chat) = &s.chat {

@@ -62,6 +62,17 @@ pub enum HostMessage {
         /// The host page.
         #[serde(default)]
         page: PageInfo,
+        /// The host page's stored `colloquy:*` items, by storage area (`local`, `session`).
+        #[serde(default)]
+        stored: HashMap<String, HashMap<String, String>>,
+    },
+    /// Another tab changed a stored `colloquy:*` item (the host's `storage` event).
+    Stored {
+        /// The key.
+        key: String,
+        /// The new value (`null`: removed).
+        #[serde(default)]
+        value: Option<String>,
     },
     /// A handler was registered.
     On(HostRegistration),
@@ -148,6 +159,15 @@ pub enum WidgetMessage {
         width: String,
         /// CSS height.
         height: String,
+    },
+    /// Store an item in the host page's storage (iframe mode: first-party storage).
+    Store {
+        /// `local` or `session`.
+        area: String,
+        /// A `colloquy:*` key.
+        key: String,
+        /// The value.
+        value: String,
     },
     /// Answer to `init` or `call`.
     Done {
@@ -270,7 +290,8 @@ mod tests {
     fn decodes_the_host_messages() {
         let init = r#"{"colloquy":1,"op":"init","config":{"mode":"iframe"},"t0":5,
                        "handlers":[{"id":1,"api":"chask","name":"onReady"}]}"#;
-        let Some(HostMessage::Init { config, handlers, t0, .. }) = decode(init).unwrap() else { panic!() };
+        let Some(HostMessage::Init { config, handlers, t0, stored, .. }) = decode(init).unwrap() else { panic!() };
+        assert!(stored.is_empty());
         assert_eq!(config, json!({"mode": "iframe"}));
         assert_eq!(t0, 5.0);
         assert_eq!(handlers[0], HostRegistration { id: 1, api: Api::Chask, name: "onReady".into(), once: false });

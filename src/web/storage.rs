@@ -1,10 +1,16 @@
-//! The browser side of persistence: `localStorage` / `sessionStorage` (which may be missing or
-//! refuse writes: partitioned or blocked third-party storage, private modes), the `storage` event
-//! from other tabs, and the `online` event.
+//! The browser side of persistence. Where the snapshot lives:
+//! - inline mode: the host page's own `localStorage` / `sessionStorage` (first party);
+//! - iframe mode: also the host page's storage, through `embed.js` (`store` messages out, the
+//!   stored value in `init`, other tabs' changes as `stored` messages), because a cross-site
+//!   iframe's own storage is partitioned or denied (third-party storage blocking).
+//!
+//! Storage may be missing or refuse writes (private modes, quotas): the chat then simply does
+//! not persist. Queued messages go out when the browser's `online` event fires.
 
 use crate::chat::Chat;
 use crate::config::Persist;
 use crate::persist::Snapshot;
+use crate::web::bridge::{Bridge, WidgetMessage};
 use leptos::prelude::*;
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -16,65 +22,118 @@ pub fn key(name: &str) -> String {
     format!("colloquy:{name}:conversation")
 }
 
-fn area(persist: Persist) -> Option<web_sys::Storage> {
-    let w = web_sys::window()?;
-    match persist {
-        Persist::Local => w.local_storage().ok().flatten(),
-        Persist::Session => w.session_storage().ok().flatten(),
-        Persist::None => None,
+/// The storage area's name in the protocol.
+pub fn area_name(persist: Persist) -> &'static str {
+    if persist == Persist::Session { "session" } else { "local" }
+}
+
+/// Where snapshots are written.
+pub enum Place {
+    /// A storage area of this document.
+    Browser(web_sys::Storage),
+    /// The host page's storage, through the bridge.
+    Host(Rc<Bridge>),
+}
+
+impl Place {
+    /// This document's storage area for `persist`.
+    pub fn browser(persist: Persist) -> Option<Place> {
+        let w = web_sys::window()?;
+        let area = match persist {
+            Persist::Local => w.local_storage(),
+            Persist::Session => w.session_storage(),
+            Persist::None => return None,
+        };
+        area.ok().flatten().map(Place::Browser)
+    }
+
+    fn read(&self, key: &str) -> Option<String> {
+        match self {
+            Place::Browser(s) => s.get_item(key).ok().flatten(),
+            Place::Host(_) => None,
+        }
+    }
+
+    fn write(&self, persist: Persist, key: &str, text: &str) {
+        match self {
+            Place::Browser(s) => {
+                if s.set_item(key, text).is_err() {
+                    web_sys::console::warn_1(&"Colloquy: could not store the conversation".into());
+                }
+            }
+            Place::Host(bridge) => bridge.send(&WidgetMessage::Store {
+                area: area_name(persist).into(),
+                key: key.into(),
+                value: text.into(),
+            }),
+        }
     }
 }
 
-/// The stored conversation, ready to restore.
-pub fn load(persist: Persist, name: &str) -> Option<Snapshot> {
-    let text = area(persist)?.get_item(&key(name)).ok().flatten()?;
-    Snapshot::parse(&text).map(Snapshot::for_restore)
-}
-
-/// Keeps the chat and its storage in step: saves on change, merges other tabs' saves, and sends
-/// queued messages when the browser comes back online. Lives as long as the page.
-pub fn sync(chat: &Rc<Chat>) {
-    let window = web_sys::window().expect("a window");
-    let online = {
-        let chat = chat.clone();
-        Closure::<dyn Fn()>::new(move || chat.resend_queued())
-    };
-    let _ = window.add_event_listener_with_callback("online", online.as_ref().unchecked_ref());
-    online.forget();
-
+/// Keeps a chat and its stored snapshot in step. Returns the snapshot to restore and the handle
+/// that takes other tabs' changes.
+pub fn attach(chat: &Rc<Chat>, place: Place, stored: Option<String>) -> (Option<Snapshot>, Remote) {
     let persist = chat.config.persist;
-    let Some(storage) = area(persist) else { return };
     let key = key(&chat.config.name);
-    let last = Rc::new(RefCell::new(storage.get_item(&key).ok().flatten().unwrap_or_default()));
+    let initial = stored.or_else(|| place.read(&key));
+    let restored = initial.as_deref().and_then(Snapshot::parse).map(Snapshot::for_restore);
+    let last = Rc::new(RefCell::new(initial.unwrap_or_default()));
     let state = chat.state;
     {
-        let (storage, key, last) = (storage.clone(), key.clone(), last.clone());
+        let (key, last) = (key.clone(), last.clone());
         chat.with_owner(|| {
             // Saving is an outside-world sync: an Effect.
             Effect::new(move |_| {
                 let text = Snapshot::of(&state).to_text();
                 if *last.borrow() != text {
-                    if storage.set_item(&key, &text).is_err() {
-                        web_sys::console::warn_1(&"Colloquy: could not store the conversation".into());
-                    }
+                    place.write(persist, &key, &text);
                     *last.borrow_mut() = text;
                 }
             })
         });
     }
-    if persist == Persist::Local {
-        let chat = chat.clone();
+    (restored, Remote { chat: chat.clone(), key, last })
+}
+
+/// Takes other tabs' changes to the stored snapshot.
+#[derive(Clone)]
+pub struct Remote {
+    chat: Rc<Chat>,
+    key: String,
+    last: Rc<RefCell<String>>,
+}
+
+impl Remote {
+    /// Another tab stored `value` under `key`.
+    pub fn changed(&self, key: &str, value: Option<String>) {
+        if key != self.key {
+            return;
+        }
+        let Some(text) = value else { return };
+        if let Some(remote) = Snapshot::parse(&text) {
+            *self.last.borrow_mut() = text;
+            self.chat.merge_remote(remote);
+        }
+    }
+
+    /// Listens to this document's `storage` events (inline mode, local storage).
+    pub fn listen(self) {
+        let Some(window) = web_sys::window() else { return };
         let on_storage = Closure::<dyn Fn(web_sys::StorageEvent)>::new(move |ev: web_sys::StorageEvent| {
-            if ev.key().as_deref() != Some(key.as_str()) {
-                return;
-            }
-            let Some(text) = ev.new_value() else { return };
-            if let Some(remote) = Snapshot::parse(&text) {
-                *last.borrow_mut() = text;
-                chat.merge_remote(remote);
+            if let Some(key) = ev.key() {
+                self.changed(&key, ev.new_value());
             }
         });
         let _ = window.add_event_listener_with_callback("storage", on_storage.as_ref().unchecked_ref());
         on_storage.forget();
     }
+}
+
+/// Sends queued messages when the browser comes back online.
+pub fn resend_when_online(chat: &Rc<Chat>) {
+    let Some(window) = web_sys::window() else { return };
+    let chat = chat.clone();
+    let online = Closure::<dyn Fn()>::new(move || chat.resend_queued());
+    let _ = window.add_event_listener_with_callback("online", online.as_ref().unchecked_ref());
+    online.forget();
 }

@@ -6,6 +6,8 @@ export const WIDGET = "http://127.0.0.1:18080";
 export const SITE = "http://localhost:18081";
 
 const server = process.env.COLLOQUY_SERVER ?? "../../target/debug/colloquy-server";
+// The host site, and the widget page itself (iframe mode calls the API from there).
+const ORIGINS = "http://localhost:18081,http://127.0.0.1:18080";
 
 export default defineConfig({
   testDir: ".",
@@ -42,6 +44,15 @@ export default defineConfig({
     {
       command: `${server} --dist ../../dist --addr 127.0.0.1:18080`,
       url: `${WIDGET}/embed.js`,
+      env: { COLLOQUY_ALLOWED_ORIGINS: ORIGINS },
+      reuseExistingServer: !process.env.CI,
+      stdout: "pipe",
+    },
+    {
+      // The agent API with JWTs (and development tokens), for the auth tests.
+      command: `${server} --dist ../../dist --addr 127.0.0.1:18082`,
+      url: "http://127.0.0.1:18082/api/health",
+      env: { COLLOQUY_ALLOWED_ORIGINS: ORIGINS, COLLOQUY_JWT_SECRET: "e2e-secret", COLLOQUY_DEV_TOKENS: "1" },
       reuseExistingServer: !process.env.CI,
       stdout: "pipe",
     },
