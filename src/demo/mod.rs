@@ -65,14 +65,24 @@ fn json(v: Value) -> JsValue {
     crate::web::js::to_js(&v)
 }
 
+/// Whether the page asks for the HTTP agent (`?agent=http`, what `cargo xtask demo --server` opens).
+fn http_agent() -> bool {
+    window().location().search().unwrap_or_default().contains("agent=http")
+}
+
 /// The demo's widget config: seed 001's actions plus a link, a greeting, analytics to dataLayer.
 fn config() -> Value {
+    let agent = if http_agent() {
+        serde_json::json!({"kind": "http", "url": "/api"})
+    } else {
+        serde_json::json!({"kind": "demo"})
+    };
     serde_json::json!({
         "mode": "iframe",
         "name": "acme_demo",
         "title": "Acme Support",
         "greeting": "Questions about sizing or delivery? Ask us!",
-        "agent": {"kind": "demo"},
+        "agent": agent,
         "analytics": {"dataLayer": true},
         "user": {"id": "visitor-42"},
         "data": {"actions": [
@@ -240,6 +250,16 @@ pub fn DemoPage() -> impl IntoView {
                     </section>
                     <section class="demo-panel" aria-labelledby="commands-title">
                         <h2 id="commands-title">"Try the demo agent"</h2>
+                        <p class="demo-hint">
+                            {if http_agent() {
+                                "Agent: the reference server over HTTP + SSE (/api). "
+                            } else {
+                                "Agent: embedded in the widget, no server. "
+                            }}
+                            <a href=if http_agent() { "./" } else { "./?agent=http" }>
+                                {if http_agent() { "Use the embedded agent" } else { "Use the HTTP agent" }}
+                            </a>
+                        </p>
                         <dl class="demo-commands">
                             {COMMANDS
                                 .iter()

@@ -35,6 +35,7 @@ test.describe("postMessage is origin-pinned both ways", () => {
     const errors: string[] = [];
     page.on("console", (m) => m.type() === "error" && errors.push(m.text()));
     await page.goto("/skeleton.html");
+    await page.waitForFunction(() => (window as any).instance);
     await page.evaluate(() => {
       (window as any).instance.destroy();
       (window as any).configErrors = [];

@@ -5,6 +5,7 @@
 //! (npm `binaryen`), Debian's chromium + chromium-driver, and the npm packages of the browser
 //! tests. README.md explains why each path exists.
 
+mod bench;
 mod setup;
 mod steps;
 
@@ -20,9 +21,12 @@ usage: cargo xtask <command>
 commands:
   setup            install what is missing (wasm32 std, trunk, wasm-bindgen, wasm-opt, chromium, npm packages)
   build            setup, then build the release widget and demo into dist/
-  demo [--port N]  setup, build, and serve the demo page on http://127.0.0.1:8080
+  demo [--port N] [--server]
+                   setup, build, and serve the demo page on http://127.0.0.1:8080
+                   (--server: with the reference agent server's API, and the demo on the HTTP agent)
   test             setup, build, and run every test layer (native, wasm in Chromium, Playwright)
   types            regenerate public/colloquy.d.ts from the Rust types
+  bench            build, then measure sizes and speed into target/bench/report.md
 ";
 
 fn main() -> ExitCode {
@@ -38,10 +42,12 @@ fn main() -> ExitCode {
                 },
                 None => 8080,
             };
-            setup::Setup::run(NO_BROWSER).and_then(|s| steps::demo(&s, port))
+            let server = args.iter().any(|a| a == "--server");
+            setup::Setup::run(NO_BROWSER).and_then(|s| steps::demo(&s, port, server))
         }
         Some("test") => setup::Setup::run(BROWSER).and_then(|s| steps::test(&s)),
         Some("types") => steps::types(),
+        Some("bench") => setup::Setup::run(BROWSER).and_then(|s| bench::bench(&s)),
         Some("-h" | "--help" | "help") | None => {
             print!("{USAGE}");
             return ExitCode::SUCCESS;

@@ -78,14 +78,21 @@ pub fn build(s: &Setup) -> Result<(), String> {
     step("build server", || run(s.command("cargo").args(["build", "-p", "colloquy-server"])))
 }
 
-/// Builds, then serves `dist/` on 127.0.0.1:`port` until interrupted.
-pub fn demo(s: &Setup, port: u16) -> Result<(), String> {
+/// Builds, then serves `dist/` on 127.0.0.1:`port` until interrupted; with `api`, the reference
+/// server's agent API too, and the demo page on the HTTP agent.
+pub fn demo(s: &Setup, port: u16, api: bool) -> Result<(), String> {
     build(s)?;
     let addr = format!("127.0.0.1:{port}");
-    println!("\nColloquy demo: open http://{addr}/ (Ctrl-C stops)");
+    let page = if api { format!("http://{addr}/demo/?agent=http") } else { format!("http://{addr}/") };
+    println!("\nColloquy demo: open {page} (Ctrl-C stops)");
     print_timings();
     let server = s.root.join("target/debug/colloquy-server");
-    run(s.command(server.to_str().unwrap_or("target/debug/colloquy-server")).args(["--dist", "dist", "--addr", &addr]))
+    let mut cmd = s.command(server.to_str().unwrap_or("target/debug/colloquy-server"));
+    cmd.args(["--dist", "dist", "--addr", &addr]);
+    if !api {
+        cmd.arg("--no-api");
+    }
+    run(&mut cmd)
 }
 
 /// Every test layer; stops at the first failing one.
