@@ -587,7 +587,7 @@ declare namespace Colloquy {
   type Mode = "iframe" | "inline";
 
   /**
-   * Which agent answers.
+   * Which agent answers: a `kind`-tagged object.
    */
   type AgentConfig = { "kind": "demo",
   /**

@@ -23,16 +23,15 @@ pub enum Mode {
     Inline,
 }
 
-/// Which agent answers.
-#[derive(Clone, Debug, PartialEq, Deserialize)]
+/// Which agent answers: a `kind`-tagged object.
+#[derive(Clone, Debug, PartialEq)]
 #[cfg_attr(test, derive(TS))]
-#[serde(tag = "kind", rename_all = "lowercase", deny_unknown_fields)]
+#[cfg_attr(test, ts(tag = "kind", rename_all = "lowercase"))]
 pub enum AgentConfig {
     /// The embedded, deterministic demo agent.
     Demo {
         /// Milliseconds between streamed chunks (default 35).
-        #[serde(default, rename = "chunkMs")]
-        #[cfg_attr(test, ts(optional))]
+        #[cfg_attr(test, ts(optional, rename = "chunkMs"))]
         chunk_ms: Option<u32>,
     },
     /// An agent server speaking Colloquy's HTTP + SSE protocol (docs/agent-protocol.md).
@@ -45,6 +44,31 @@ pub enum AgentConfig {
 impl Default for AgentConfig {
     fn default() -> Self {
         AgentConfig::Demo { chunk_ms: None }
+    }
+}
+
+impl AgentConfig {
+    /// Reads `{kind: "demo", chunkMs?}` or `{kind: "http", url}`; any other key is an error.
+    pub fn from_value(v: &Value) -> Result<AgentConfig, String> {
+        let obj = v.as_object().ok_or("must be an object")?;
+        let allowed: &[&str] = match obj.get("kind").and_then(Value::as_str) {
+            Some("demo") => &["kind", "chunkMs"],
+            Some("http") => &["kind", "url"],
+            Some(other) => return Err(format!("`kind` `{other}` is not one of demo, http")),
+            None => return Err("needs `kind`: \"demo\" or \"http\"".into()),
+        };
+        if let Some(extra) = obj.keys().find(|k| !allowed.contains(&k.as_str())) {
+            return Err(format!("has an unknown key `{extra}`"));
+        }
+        if obj.get("kind").and_then(Value::as_str) == Some("http") {
+            let url = obj.get("url").and_then(Value::as_str).ok_or("needs `url` (a string)")?;
+            return Ok(AgentConfig::Http { url: url.to_owned() });
+        }
+        let chunk_ms = match obj.get("chunkMs") {
+            None | Some(Value::Null) => None,
+            Some(n) => Some(n.as_u64().and_then(|n| u32::try_from(n).ok()).ok_or("`chunkMs` must be a whole number")?),
+        };
+        Ok(AgentConfig::Demo { chunk_ms })
     }
 }
 
@@ -393,7 +417,12 @@ impl Config {
         };
         let mut r = Reader { obj, issues: &mut issues };
         r.field("mode", &mut config.mode);
-        r.field("agent", &mut config.agent);
+        if let Some(agent) = obj.get("agent").filter(|a| !a.is_null()) {
+            match AgentConfig::from_value(agent) {
+                Ok(a) => config.agent = a,
+                Err(problem) => r.issues.push(ConfigIssue { field: "agent".into(), problem }),
+            }
+        }
         r.field("chatbotId", &mut config.name);
         r.field("name", &mut config.name);
         r.field("title", &mut config.title);
@@ -648,6 +677,16 @@ mod tests {
         let fields: Vec<_> = issues.iter().map(|i| i.field.as_str()).collect();
         assert_eq!(fields, ["agent.url", "theme.brandColor", "visibility.schedule"]);
         assert_eq!(c.agent, AgentConfig::default());
+    }
+
+    #[test]
+    fn agents() {
+        let agent = |v: Value| AgentConfig::from_value(&v);
+        assert_eq!(agent(json!({"kind": "demo", "chunkMs": 5})), Ok(AgentConfig::Demo { chunk_ms: Some(5) }));
+        assert_eq!(agent(json!({"kind": "http", "url": "/api"})), Ok(AgentConfig::Http { url: "/api".into() }));
+        assert!(agent(json!({"kind": "http"})).unwrap_err().contains("`url`"));
+        assert!(agent(json!({"kind": "demo", "urll": 1})).unwrap_err().contains("`urll`"));
+        assert!(agent(json!({"kind": "ai"})).is_err());
     }
 
     #[test]

@@ -6,6 +6,7 @@ use crate::chat::Chat;
 use crate::events::{EndReason, ThreadMessage, ViewChangeReason, ViewState};
 use crate::i18n::Locale;
 use leptos::prelude::*;
+use serde::Deserialize;
 use serde_json::{Map, Value};
 use std::rc::Rc;
 
@@ -70,8 +71,7 @@ pub fn call(chat: &Rc<Chat>, method: &str, args: &[Value]) -> Result<Value, Stri
         "restartConversation" => chat.restart(),
         "loadThread" => {
             let list = arg.ok_or("loadThread needs an array of messages")?;
-            let messages: Vec<ThreadMessage> =
-                serde_json::from_value(list.clone()).map_err(|e| format!("loadThread: {e}"))?;
+            let messages = Vec::<ThreadMessage>::deserialize(list).map_err(|e| format!("loadThread: {e}"))?;
             chat.load_thread(messages);
         }
         "updateUser" => chat.update_user(object(arg, "updateUser")?),

@@ -57,12 +57,13 @@ impl Snapshot {
 
     /// Reads a stored snapshot; `None` if absent, malformed or of another version.
     pub fn parse(text: &str) -> Option<Snapshot> {
-        serde_json::from_str::<Snapshot>(text).ok().filter(|s| s.v == VERSION)
+        let value: serde_json::Value = serde_json::from_str(text).ok()?;
+        Snapshot::deserialize(&value).ok().filter(|s| s.v == VERSION)
     }
 
     /// The text to store.
     pub fn to_text(&self) -> String {
-        serde_json::to_string(self).expect("snapshots serialize")
+        serde_json::to_value(self).expect("snapshots serialize").to_string()
     }
 
     /// The snapshot as restored after a reload: interrupted sends become failed.

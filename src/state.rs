@@ -217,7 +217,7 @@ impl Message {
         let timestamp = get("timestamp").and_then(Value::as_f64).unwrap_or(0.0);
         let mut m = Message::new(&t.id, sender, timestamp, text.join("\n\n"), status);
         m.agent_name = get("agentName").and_then(Value::as_str).map(str::to_owned);
-        m.attachments = get("attachments").and_then(|a| serde_json::from_value(a.clone()).ok()).unwrap_or_default();
+        m.attachments = get("attachments").and_then(|a| Vec::<Attachment>::deserialize(a).ok()).unwrap_or_default();
         m.items.set(t.content.iter().filter(|c| c.kind != "text").cloned().collect());
         Ok(m)
     }

@@ -165,7 +165,8 @@ fn receive(session: &Shared, text: &str) {
 fn handle(session: &Shared, msg: HostMessage) {
     let mut s = session.borrow_mut();
     match msg {
-        HostMessage::Init { config, handlers, t0, page, mut stored } => {
+        HostMessage::Init(init) => {
+            let crate::web::bridge::Init { config, handlers, t0, page, mut stored } = *init;
             if s.chat.is_some() {
                 return;
             }

@@ -110,24 +110,46 @@ pub struct WireDelta {
     pub text: String,
 }
 
-/// A `handoff` event's data.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "status", rename_all = "lowercase")]
+/// A `handoff` event's data: `{"status": "queued", "position"}`, `{"status": "connected",
+/// "agentName"}` or `{"status": "ended"}`.
+#[derive(Clone, Debug, PartialEq)]
 pub enum WireHandoff {
     /// Waiting in a queue.
     Queued {
         /// Place in the queue.
-        #[serde(default)]
         position: Option<u32>,
     },
     /// A human agent joined.
     Connected {
         /// Their name.
-        #[serde(rename = "agentName")]
         agent_name: String,
     },
     /// The conversation ended.
     Ended,
+}
+
+impl WireHandoff {
+    fn to_value(&self) -> Value {
+        match self {
+            WireHandoff::Queued { position } => json!({"status": "queued", "position": position}),
+            WireHandoff::Connected { agent_name } => json!({"status": "connected", "agentName": agent_name}),
+            WireHandoff::Ended => json!({"status": "ended"}),
+        }
+    }
+
+    fn from_value(v: &Value) -> Result<WireHandoff, String> {
+        match v.get("status").and_then(Value::as_str) {
+            Some("queued") => Ok(WireHandoff::Queued {
+                position: v.get("position").and_then(Value::as_u64).and_then(|p| u32::try_from(p).ok()),
+            }),
+            Some("connected") => match v.get("agentName").and_then(Value::as_str) {
+                Some(name) => Ok(WireHandoff::Connected { agent_name: name.to_owned() }),
+                None => Err("`connected` needs `agentName`".into()),
+            },
+            Some("ended") => Ok(WireHandoff::Ended),
+            other => Err(format!("unknown handoff status {other:?}")),
+        }
+    }
 }
 
 /// The wire form of an agent event: (event name, data).
@@ -139,11 +161,11 @@ pub fn to_wire(event: &AgentEvent) -> (&'static str, Value) {
             ("delta", json!(WireDelta { message_id: message_id.clone(), text: text.clone() }))
         }
         AgentEvent::Message(m) => ("message", json!(m)),
-        AgentEvent::Queued { position } => ("handoff", json!(WireHandoff::Queued { position: *position })),
+        AgentEvent::Queued { position } => ("handoff", WireHandoff::Queued { position: *position }.to_value()),
         AgentEvent::Connected { agent_name } => {
-            ("handoff", json!(WireHandoff::Connected { agent_name: agent_name.clone() }))
+            ("handoff", WireHandoff::Connected { agent_name: agent_name.clone() }.to_value())
         }
-        AgentEvent::Ended => ("handoff", json!(WireHandoff::Ended)),
+        AgentEvent::Ended => ("handoff", WireHandoff::Ended.to_value()),
         AgentEvent::Error(e) => ("error", json!(e)),
         AgentEvent::AuthExpired => ("error", json!(WidgetError::new(ErrorCode::AuthError, "token expired"))),
         AgentEvent::Malformed(why) => ("error", json!(WidgetError::new(ErrorCode::ProtocolError, why.clone()))),
@@ -153,24 +175,29 @@ pub fn to_wire(event: &AgentEvent) -> (&'static str, Value) {
 /// Reads a wire event. `Ok(None)`: an event this client does not know (ignored, for forward
 /// compatibility) or the end-of-turn marker; `Err`: malformed data (rejected, not rendered).
 pub fn from_wire(ev: &SseEvent) -> Result<Option<AgentEvent>, String> {
-    fn parse<T: serde::de::DeserializeOwned>(ev: &SseEvent) -> Result<T, String> {
-        serde_json::from_str(&ev.data).map_err(|e| format!("malformed `{}` event: {e}", ev.event))
+    let known = ["accepted", "typing", "delta", "message", "handoff", "error"];
+    if !known.contains(&ev.event.as_str()) {
+        return Ok(None);
+    }
+    let malformed = |e: &dyn std::fmt::Display| format!("malformed `{}` event: {e}", ev.event);
+    let value: Value = serde_json::from_str(&ev.data).map_err(|e| malformed(&e))?;
+    fn parse<T: serde::de::DeserializeOwned>(value: &Value) -> Result<T, serde_json::Error> {
+        T::deserialize(value)
     }
     Ok(Some(match ev.event.as_str() {
         "accepted" => AgentEvent::Accepted,
         "typing" => AgentEvent::Typing,
         "delta" => {
-            let d: WireDelta = parse(ev)?;
+            let d: WireDelta = parse(&value).map_err(|e| malformed(&e))?;
             AgentEvent::Delta { message_id: d.message_id, text: d.text }
         }
-        "message" => AgentEvent::Message(parse::<AgentMessage>(ev)?),
-        "handoff" => match parse::<WireHandoff>(ev)? {
+        "message" => AgentEvent::Message(parse::<AgentMessage>(&value).map_err(|e| malformed(&e))?),
+        "handoff" => match WireHandoff::from_value(&value).map_err(|e| malformed(&e))? {
             WireHandoff::Queued { position } => AgentEvent::Queued { position },
             WireHandoff::Connected { agent_name } => AgentEvent::Connected { agent_name },
             WireHandoff::Ended => AgentEvent::Ended,
         },
-        "error" => AgentEvent::Error(parse::<WidgetError>(ev)?),
-        _ => return Ok(None),
+        _ => AgentEvent::Error(parse::<WidgetError>(&value).map_err(|e| malformed(&e))?),
     }))
 }
 

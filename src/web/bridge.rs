@@ -46,36 +46,36 @@ pub struct PageInfo {
     pub height: f64,
 }
 
-/// Host page -> widget.
+/// `init`: start the widget.
 #[derive(Clone, Debug, PartialEq, Deserialize)]
-#[serde(tag = "op", rename_all = "camelCase")]
+pub struct Init {
+    /// The config object, functions removed.
+    pub config: Value,
+    /// Handlers registered so far (including config callbacks).
+    #[serde(default)]
+    pub handlers: Vec<HostRegistration>,
+    /// When `embed.js` loaded (epoch ms): the time of `chat:loaded`.
+    pub t0: f64,
+    /// The host page.
+    #[serde(default)]
+    pub page: PageInfo,
+    /// The host page's stored `colloquy:*` items, by storage area (`local`, `session`).
+    #[serde(default)]
+    pub stored: HashMap<String, HashMap<String, String>>,
+}
+
+/// Host page -> widget. Decoded by hand from the `op` (no serde tagged-enum buffering).
+#[derive(Clone, Debug, PartialEq)]
 pub enum HostMessage {
-    /// Start the widget with `config`; `handlers` were registered before the widget was ready.
-    Init {
-        /// The config object, functions removed.
-        config: Value,
-        /// Handlers registered so far (including config callbacks).
-        #[serde(default)]
-        handlers: Vec<HostRegistration>,
-        /// When `embed.js` loaded (epoch ms): the time of `chat:loaded`.
-        t0: f64,
-        /// The host page.
-        #[serde(default)]
-        page: PageInfo,
-        /// The host page's stored `colloquy:*` items, by storage area (`local`, `session`).
-        #[serde(default)]
-        stored: HashMap<String, HashMap<String, String>>,
-    },
-    /// Another tab changed a stored `colloquy:*` item (the host's `storage` event).
+    /// Start the widget.
+    Init(Box<Init>),
+    /// Another tab changed a stored `colloquy:*` item (`value` `None`: removed).
     Stored {
         /// The key.
         key: String,
-        /// The new value (`null`: removed).
-        #[serde(default)]
+        /// The new value.
         value: Option<String>,
     },
-    /// A handler was registered.
-    On(HostRegistration),
     /// The host page's viewport changed size.
     Resize {
         /// `innerWidth`.
@@ -83,22 +83,22 @@ pub enum HostMessage {
         /// `innerHeight`.
         height: f64,
     },
+    /// A handler was registered.
+    On(HostRegistration),
     /// A handler was removed.
     Off {
         /// Host-side function id.
         id: u32,
     },
-    /// The outcome of a `call`.
+    /// The outcome of a `call`: the payload as the handler left it, or what it threw.
     Ret {
         /// The call id.
         call: u32,
         /// Whether the handler returned (or resolved) rather than threw (or rejected).
         ok: bool,
         /// The payload object as the handler left it.
-        #[serde(default)]
         payload: Option<Value>,
         /// What was thrown.
-        #[serde(default)]
         error: Option<String>,
     },
     /// What a host handler rendered into its `hostElement` fallback (cross-origin iframe).
@@ -110,16 +110,52 @@ pub enum HostMessage {
     },
     /// The host destroyed the instance (inline mode: unmount).
     Destroy,
-    /// An instance method call.
+    /// An instance method call, answered by `done`.
     Call {
-        /// Request id, answered by `done`.
+        /// Request id.
         req: u32,
         /// Method name.
         method: String,
         /// Arguments.
-        #[serde(default)]
         args: Vec<Value>,
     },
+}
+
+impl HostMessage {
+    /// Reads a message from its JSON object.
+    pub fn from_value(v: &Value) -> Result<HostMessage, String> {
+        fn field<T: serde::de::DeserializeOwned>(v: &Value, key: &str) -> Result<T, String> {
+            T::deserialize(v.get(key).unwrap_or(&Value::Null)).map_err(|e| format!("`{key}`: {e}"))
+        }
+        fn optional<T: serde::de::DeserializeOwned>(v: &Value, key: &str) -> Result<Option<T>, String> {
+            match v.get(key) {
+                None | Some(Value::Null) => Ok(None),
+                Some(x) => T::deserialize(x).map(Some).map_err(|e| format!("`{key}`: {e}")),
+            }
+        }
+        let op = v.get("op").and_then(Value::as_str).unwrap_or("");
+        Ok(match op {
+            "init" => HostMessage::Init(Box::new(Init::deserialize(v).map_err(|e| e.to_string())?)),
+            "stored" => HostMessage::Stored { key: field(v, "key")?, value: optional(v, "value")? },
+            "resize" => HostMessage::Resize { width: field(v, "width")?, height: field(v, "height")? },
+            "on" => HostMessage::On(HostRegistration::deserialize(v).map_err(|e| e.to_string())?),
+            "off" => HostMessage::Off { id: field(v, "id")? },
+            "ret" => HostMessage::Ret {
+                call: field(v, "call")?,
+                ok: field(v, "ok")?,
+                payload: optional(v, "payload")?,
+                error: optional(v, "error")?,
+            },
+            "html" => HostMessage::Html { element: field(v, "element")?, html: field(v, "html")? },
+            "destroy" => HostMessage::Destroy,
+            "call" => HostMessage::Call {
+                req: field(v, "req")?,
+                method: field(v, "method")?,
+                args: optional(v, "args")?.unwrap_or_default(),
+            },
+            other => return Err(format!("unknown op `{other}`")),
+        })
+    }
 }
 
 /// Widget -> host page.
@@ -196,7 +232,7 @@ pub fn decode(data: &str) -> Result<Option<HostMessage>, String> {
     let Ok(v) = serde_json::from_str::<Value>(data) else { return Ok(None) };
     match v.get("colloquy").and_then(Value::as_u64) {
         None => Ok(None),
-        Some(VERSION) => serde_json::from_value(v).map(Some).map_err(|e| format!("malformed bridge message: {e}")),
+        Some(VERSION) => HostMessage::from_value(&v).map(Some).map_err(|e| format!("malformed bridge message: {e}")),
         Some(other) => Err(format!("bridge protocol version {other} is not supported (this widget speaks {VERSION})")),
     }
 }
@@ -290,7 +326,8 @@ mod tests {
     fn decodes_the_host_messages() {
         let init = r#"{"colloquy":1,"op":"init","config":{"mode":"iframe"},"t0":5,
                        "handlers":[{"id":1,"api":"chask","name":"onReady"}]}"#;
-        let Some(HostMessage::Init { config, handlers, t0, stored, .. }) = decode(init).unwrap() else { panic!() };
+        let Some(HostMessage::Init(init)) = decode(init).unwrap() else { panic!() };
+        let Init { config, handlers, t0, stored, .. } = *init;
         assert!(stored.is_empty());
         assert_eq!(config, json!({"mode": "iframe"}));
         assert_eq!(t0, 5.0);
