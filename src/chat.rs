@@ -595,6 +595,16 @@ impl Chat {
         if !self.state.view.get_untracked().main_window {
             self.state.unread.update(|n| *n += 1);
         }
+        if message.from == crate::events::AgentKind::Human {
+            // A human answering has read what the visitor wrote.
+            self.state.messages.with_untracked(|ms| {
+                for m in ms.iter().filter(|m| m.sender == Sender::User) {
+                    if matches!(m.status.get_untracked(), Status::Sent | Status::Delivered) {
+                        m.status.set(Status::Read);
+                    }
+                }
+            });
+        }
         let custom: Vec<ContentItem> = message.content.iter().filter(|c| !c.is_native()).cloned().collect();
         if !custom.is_empty() {
             // Let the message render first: the host gets a live element.

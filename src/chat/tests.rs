@@ -216,6 +216,8 @@ fn handoff_and_end_reach_sa_events() {
     assert!(f.chat.state.ended.get_untracked());
     let human = f.chat.state.messages.get_untracked().into_iter().find(|m| m.sender == Sender::Human).unwrap();
     assert_eq!(human.agent_name.as_deref(), Some("Dana"));
+    let first = f.chat.state.messages.get_untracked()[0].clone();
+    assert_eq!(first.status.get_untracked(), Status::Read, "the human read it");
 }
 
 #[test]
