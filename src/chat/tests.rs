@@ -240,6 +240,7 @@ fn a_failed_message_is_kept_and_retried() {
 #[test]
 fn response_buttons_fire_custom_event_and_post_back() {
     let mut f = Fixture::started(Config::default());
+    f.on(Api::Native, "customEvent", Behaviour::Record);
     f.on(Api::ChatSpark, "action-triggered", Behaviour::Record);
     f.chat.send("/buttons".into(), vec![]);
     f.settle();

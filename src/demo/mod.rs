@@ -98,16 +98,34 @@ fn config() -> Value {
 
 /// Renders a `user_defined` order card into the widget's host element.
 fn render_custom(ev: &JsValue) {
-    let Ok(el) = get(ev, "hostElement").dyn_into::<web_sys::Element>() else { return };
+    // The element may belong to the widget's (same-origin) iframe: another realm, so no
+    // `instanceof` check; any object with a nodeType is a node.
+    let el = get(ev, "hostElement");
+    if !el.is_object() || get(&el, "nodeType").is_undefined() {
+        return;
+    }
+    let el: web_sys::Element = el.unchecked_into();
     let data = get(&get(ev, "contentItem"), "user_defined");
     let order = get(&data, "orderId").as_string().unwrap_or_default();
     let status = get(&data, "status").as_string().unwrap_or_default();
     let Some(doc) = el.owner_document() else { return };
-    let card = doc.create_element("div").unwrap();
-    card.set_class_name("order-card");
+    let card: web_sys::HtmlElement = doc.create_element("div").unwrap().unchecked_into();
+    // The element lives in the widget's document: the page's stylesheet does not reach it.
+    let style = card.style();
+    for (k, v) in [
+        ("padding", "10px 12px"),
+        ("border", "1px solid #d9dde5"),
+        ("border-left", "4px solid #0f766e"),
+        ("border-radius", "10px"),
+        ("background", "#f0fdfa"),
+        ("color", "#134e4a"),
+    ] {
+        let _ = style.set_property(k, v);
+    }
     let title = doc.create_element("strong").unwrap();
     title.set_text_content(Some(&format!("Order {order}")));
-    let line = doc.create_element("p").unwrap();
+    let line: web_sys::HtmlElement = doc.create_element("p").unwrap().unchecked_into();
+    let _ = line.style().set_property("margin", "2px 0 0");
     line.set_text_content(Some(&format!("Status: {status} · arrives Thursday")));
     let _ = card.append_child(&title);
     let _ = card.append_child(&line);

@@ -85,8 +85,10 @@ struct Registration {
 }
 
 impl Registration {
-    fn wants(&self, api: Api, name: &str) -> bool {
-        self.api == api && (self.name == name || self.name == WILDCARD)
+    /// Whether this registration receives `name` in `api`. The native wildcard takes the
+    /// canonical events only (not `customEvent` or `analytics`); other APIs' wildcards take all.
+    fn wants(&self, api: Api, name: &str, source: &str) -> bool {
+        self.api == api && (self.name == name || (self.name == WILDCARD && (api != Api::Native || name == source)))
     }
 }
 
@@ -157,9 +159,10 @@ impl Dispatcher {
             let id = st.next_id;
             st.next_id += 1;
             let reg = Registration { id, api, name: name.to_owned(), once, handler };
-            let mut replay: Vec<Delivery> = st.sticky.iter().filter(|d| reg.wants(d.api, &d.name)).cloned().collect();
+            let mut replay: Vec<Delivery> =
+                st.sticky.iter().filter(|d| reg.wants(d.api, &d.name, d.source)).cloned().collect();
             if api == Api::Sa {
-                replay = st.history.iter().filter(|d| reg.wants(d.api, &d.name)).cloned().collect();
+                replay = st.history.iter().filter(|d| reg.wants(d.api, &d.name, d.source)).cloned().collect();
             }
             st.regs.push(reg);
             if !replay.is_empty() {
@@ -179,11 +182,6 @@ impl Dispatcher {
     /// Removes every registration (for `destroy`).
     pub fn clear(&self) {
         self.0.state.borrow_mut().regs.clear();
-    }
-
-    /// Whether anything would receive `event`'s native delivery (lets `pre:*` skip a round trip).
-    pub fn has_native_handlers(&self, name: &str) -> bool {
-        self.0.state.borrow().regs.iter().any(|r| r.wants(Api::Native, name))
     }
 
     /// Queues a post event; it is delivered after everything queued before it.
@@ -264,7 +262,7 @@ impl Dispatcher {
     async fn run_pre(&self, event: Event) -> Event {
         let name = event.name();
         let mut current = event;
-        for reg in self.matching(Api::Native, name) {
+        for reg in self.matching(Api::Native, name, name) {
             let d = Delivery {
                 api: Api::Native,
                 name: name.into(),
@@ -302,17 +300,17 @@ impl Dispatcher {
 
     /// The registrations that want `name` in `api`, in registration order; `once` ones are
     /// removed now.
-    fn matching(&self, api: Api, name: &str) -> Vec<(HandlerId, Rc<dyn Handler>)> {
+    fn matching(&self, api: Api, name: &str, source: &str) -> Vec<(HandlerId, Rc<dyn Handler>)> {
         let mut st = self.0.state.borrow_mut();
         let picked: Vec<(HandlerId, Rc<dyn Handler>, bool)> =
-            st.regs.iter().filter(|r| r.wants(api, name)).map(|r| (r.id, r.handler.clone(), r.once)).collect();
+            st.regs.iter().filter(|r| r.wants(api, name, source)).map(|r| (r.id, r.handler.clone(), r.once)).collect();
         st.regs.retain(|r| !(r.once && picked.iter().any(|(id, ..)| *id == r.id)));
         picked.into_iter().map(|(id, h, _)| (id, h)).collect()
     }
 
     async fn deliver_to(&self, d: &Delivery, only: Option<HandlerId>) {
         let regs = match only {
-            None => self.matching(d.api, &d.name),
+            None => self.matching(d.api, &d.name, d.source),
             Some(id) => {
                 let mut st = self.0.state.borrow_mut();
                 let Some(pos) = st.regs.iter().position(|r| r.id == id) else { return };
@@ -722,6 +720,16 @@ mod tests {
         let seen = f.seen.borrow();
         assert_eq!(seen[0]["timestamp"], 1_000.0);
         assert_eq!(seen[1]["timestamp"], 6_000.0);
+    }
+
+    #[test]
+    fn the_native_wildcard_takes_canonical_events_only() {
+        let mut f = Fixture::new();
+        f.on("*", "all", Behaviour::Record);
+        f.on("analytics", "analytics", Behaviour::Record);
+        f.d.post(Event::ChatReady);
+        f.run();
+        assert_eq!(f.log(), ["all:chat:ready", "analytics:analytics"]);
     }
 
     #[test]

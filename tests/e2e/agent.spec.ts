@@ -28,7 +28,8 @@ for (const mode of MODES) {
     await widget.send("my order is late");
     await widget.expectReply("looking into");
     expect(await events(page)).toEqual(expect.arrayContaining(["handoff:queued", "handoff:connected", "receive"]));
-    await expect(widget.messages.locator(".cq-message--user[data-status='delivered']")).toHaveCount(4);
+    // A human answered: everything the visitor wrote is read.
+    await expect(widget.messages.locator(".cq-message--user[data-status='read']")).toHaveCount(4);
   });
 }
 
