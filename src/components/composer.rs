@@ -2,6 +2,7 @@
 //! attachments with preview and limits, and a character counter. Disabled until the chat is
 //! ready.
 
+use super::button::IconButton;
 use super::icons::{Icon, Svg};
 use crate::chat::use_chat;
 use crate::events::Attachment;
@@ -112,14 +113,12 @@ pub fn Composer() -> impl IntoView {
                                     <li class="cq-pending-file">
                                         {p.preview.map(|url| view! { <img src=url alt="" /> })}
                                         <span>{format!("{} · {}", p.file.name, bytes(p.file.file_size))}</span>
-                                        <button
-                                            class="cq-icon-button cq-icon-button--small"
-                                            type="button"
-                                            aria-label=move || format!("{}: {}", state.t(Key::RemoveFile), p.file.name)
-                                            on:click=move |_| remove(i)
-                                        >
-                                            <Svg icon=Icon::Close size=14 />
-                                        </button>
+                                        <IconButton
+                                            small=true
+                                            label=move || format!("{}: {}", state.t(Key::RemoveFile), p.file.name)
+                                            icon=Icon::Close
+                                            on_click=move |_| remove(i)
+                                        />
                                     </li>
                                 }
                             })
@@ -133,19 +132,17 @@ pub fn Composer() -> impl IntoView {
                     .enabled
                     .then(|| {
                         view! {
-                            <button
-                                class="cq-icon-button cq-attach"
-                                type="button"
-                                aria-label=move || state.t(Key::Attach)
+                            <IconButton
+                                class="cq-attach"
+                                label=move || state.t(Key::Attach).to_owned()
+                                icon=Icon::Attach
                                 disabled=move || !state.ready.get()
-                                on:click=move |_| {
+                                on_click=move |_| {
                                     if let Some(p) = picker.get_untracked() {
                                         p.click();
                                     }
                                 }
-                            >
-                                <Svg icon=Icon::Attach />
-                            </button>
+                            />
                             <input
                                 node_ref=picker
                                 class="cq-file-input"

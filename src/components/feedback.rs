@@ -1,7 +1,8 @@
 //! Feedback on an agent message: thumbs up / down (`interactionType: "button"`), then a details
 //! popup with free text and category chips (`interactionType: "details"`).
 
-use super::icons::{Icon, Svg};
+use super::button::IconButton;
+use super::icons::Icon;
 use crate::chat::use_chat;
 use crate::i18n::{Key, Locale, t};
 use crate::state::Message;
@@ -54,24 +55,20 @@ pub fn FeedbackControls(
     let details_id = format!("cq-fb-{}", message.id);
     view! {
         <span class="cq-feedback">
-            <button
-                class="cq-icon-button cq-icon-button--small"
-                type="button"
-                aria-label=move || state.t(Key::Helpful)
-                aria-pressed=move || is_up(true).to_string()
-                on:click=move |_| rate_up(true)
-            >
-                <Svg icon=Icon::ThumbUp size=16 />
-            </button>
-            <button
-                class="cq-icon-button cq-icon-button--small"
-                type="button"
-                aria-label=move || state.t(Key::NotHelpful)
-                aria-pressed=move || is(false).to_string()
-                on:click=move |_| rate(false)
-            >
-                <Svg icon=Icon::ThumbDown size=16 />
-            </button>
+            <IconButton
+                small=true
+                label=move || state.t(Key::Helpful).to_owned()
+                icon=Icon::ThumbUp
+                pressed=Signal::derive(move || is_up(true))
+                on_click=move |_| rate_up(true)
+            />
+            <IconButton
+                small=true
+                label=move || state.t(Key::NotHelpful).to_owned()
+                icon=Icon::ThumbDown
+                pressed=Signal::derive(move || is(false))
+                on_click=move |_| rate(false)
+            />
         </span>
         <Show when=move || thanked.get()>
             <span class="cq-feedback-thanks" role="status">

@@ -2,6 +2,7 @@
 //! controller's intents; they never call host JavaScript.
 
 pub mod actions;
+pub mod button;
 pub mod composer;
 pub mod feedback;
 pub mod form;

@@ -2,8 +2,9 @@
 //! close), message list, composer. A floating panel on desktop, full screen on a phone, taller
 //! and wider when maximized.
 
+use super::button::IconButton;
 use super::composer::Composer;
-use super::icons::{Icon, Svg};
+use super::icons::Icon;
 use super::message_list::MessageList;
 use crate::chat::use_chat;
 use crate::events::{EndReason, ViewChangeReason};
@@ -84,41 +85,29 @@ pub fn MainWindow() -> impl IntoView {
                     </h2>
                     <p class="cq-status">{status}</p>
                 </div>
-                <button
-                    class="cq-icon-button"
-                    type="button"
-                    aria-label=move || state.t(Key::RestartConversation)
-                    aria-expanded=move || confirming.get().to_string()
-                    on:click=move |_| set_confirming.update(|c| *c = !*c)
-                >
-                    <Svg icon=Icon::Restart />
-                </button>
+                <IconButton
+                    label=move || state.t(Key::RestartConversation).to_owned()
+                    icon=Icon::Restart
+                    expanded=confirming
+                    on_click=move |_| set_confirming.update(|c| *c = !*c)
+                />
                 <Show when=move || !phone()>
-                    <button
-                        class="cq-icon-button"
-                        type="button"
-                        aria-label=move || state.t(if state.maximized.get() { Key::Restore } else { Key::Maximize })
-                        on:click=move |_| chat.get().set_maximized(!state.maximized.get_untracked())
-                    >
-                        <Svg icon=if state.maximized.get() { Icon::Restore } else { Icon::Maximize } />
-                    </button>
+                    <IconButton
+                        label=move || state.t(if state.maximized.get() { Key::Restore } else { Key::Maximize }).to_owned()
+                        icon=move || if state.maximized.get() { Icon::Restore } else { Icon::Maximize }
+                        on_click=move |_| chat.get().set_maximized(!state.maximized.get_untracked())
+                    />
                 </Show>
-                <button
-                    class="cq-icon-button"
-                    type="button"
-                    aria-label=move || state.t(Key::Minimize)
-                    on:click=move |_| chat.get().close(ViewChangeReason::MainWindowMinimized)
-                >
-                    <Svg icon=Icon::Minimize />
-                </button>
-                <button
-                    class="cq-icon-button"
-                    type="button"
-                    aria-label=move || state.t(Key::CloseChat)
-                    on:click=move |_| chat.get().close(ViewChangeReason::MainWindowClosed)
-                >
-                    <Svg icon=Icon::Close />
-                </button>
+                <IconButton
+                    label=move || state.t(Key::Minimize).to_owned()
+                    icon=Icon::Minimize
+                    on_click=move |_| chat.get().close(ViewChangeReason::MainWindowMinimized)
+                />
+                <IconButton
+                    label=move || state.t(Key::CloseChat).to_owned()
+                    icon=Icon::Close
+                    on_click=move |_| chat.get().close(ViewChangeReason::MainWindowClosed)
+                />
             </header>
             <Show when=move || confirming.get()>
                 <div class="cq-confirm" role="alertdialog" aria-labelledby="cq-confirm-text">

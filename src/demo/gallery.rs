@@ -42,14 +42,7 @@ fn gallery_config(scheme: Scheme) -> Config {
     let raw = serde_json::json!({
         "title": "Acme Support",
         "greeting": "Questions about sizing or delivery? Ask us!",
-        "data": {"actions": [
-            {"id": "book_demo", "type": "button", "label": "Book a demo", "primary": true},
-            {"id": "size_guide", "type": "link", "label": "Size guide", "url": "https://example.com/size-guide"},
-            {"id": "contact_sales", "type": "form", "label": "Contact sales", "fields": [
-                {"key": "name", "label": "Name", "required": true},
-                {"key": "email", "label": "Email", "required": true, "type": "email"}
-            ]}
-        ]}
+        "data": {"actions": super::sample_actions()}
     });
     let (mut config, _) = Config::parse(&raw);
     config.theme.scheme = scheme;

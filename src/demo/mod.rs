@@ -70,7 +70,19 @@ fn http_agent() -> bool {
     window().location().search().unwrap_or_default().contains("agent=http")
 }
 
-/// The demo's widget config: seed 001's actions plus a link, a greeting, analytics to dataLayer.
+/// Seed 001's actions plus a link: the demo's and the gallery's.
+pub fn sample_actions() -> Value {
+    serde_json::json!([
+        {"id": "book_demo", "type": "button", "label": "Book a demo", "primary": true},
+        {"id": "size_guide", "type": "link", "label": "Size guide", "url": "https://example.com/size-guide"},
+        {"id": "contact_sales", "type": "form", "label": "Contact sales", "fields": [
+            {"key": "name", "label": "Name", "required": true},
+            {"key": "email", "label": "Email", "required": true, "type": "email"}
+        ]}
+    ])
+}
+
+/// The demo's widget config: the sample actions, a greeting, analytics to dataLayer.
 fn config() -> Value {
     let agent = if http_agent() {
         serde_json::json!({"kind": "http", "url": "/api"})
@@ -85,14 +97,7 @@ fn config() -> Value {
         "agent": agent,
         "analytics": {"dataLayer": true},
         "user": {"id": "visitor-42"},
-        "data": {"actions": [
-            {"id": "book_demo", "type": "button", "label": "Book a demo", "primary": true},
-            {"id": "size_guide", "type": "link", "label": "Size guide", "url": "https://example.com/size-guide"},
-            {"id": "contact_sales", "type": "form", "label": "Contact sales", "fields": [
-                {"key": "name", "label": "Name", "required": true},
-                {"key": "email", "label": "Email", "required": true, "type": "email"}
-            ]}
-        ]}
+        "data": {"actions": sample_actions()}
     })
 }
 
