@@ -23,6 +23,10 @@ pub enum Node {
     Text(String),
 }
 
+/// An open element while parsing: its tag and attributes (`None`: a dropped wrapper whose
+/// children go to its parent), and the children so far.
+type Frame = (Option<(&'static str, Vec<(&'static str, String)>)>, Vec<Node>);
+
 /// Whether `url` may be a link target.
 pub fn safe_href(url: &str) -> bool {
     let u = url.trim_start().to_ascii_lowercase();
@@ -50,8 +54,7 @@ pub fn parse(md: &str) -> Vec<Node> {
         })
         .min()
         .unwrap_or(1);
-    // A stack of open elements; `None` marks a dropped wrapper whose children go to its parent.
-    let mut stack: Vec<(Option<(&'static str, Vec<(&'static str, String)>)>, Vec<Node>)> = vec![(None, Vec::new())];
+    let mut stack: Vec<Frame> = vec![(None, Vec::new())];
     let mut in_table_head = false;
     for event in Parser::new_ext(md, options) {
         match event {
@@ -136,13 +139,13 @@ pub fn parse(md: &str) -> Vec<Node> {
     stack.pop().map(|(_, children)| children).unwrap_or_default()
 }
 
-fn leaf(stack: &mut [(Option<(&'static str, Vec<(&'static str, String)>)>, Vec<Node>)], node: Node) {
+fn leaf(stack: &mut [Frame], node: Node) {
     if let Some(top) = stack.last_mut() {
         top.1.push(node);
     }
 }
 
-fn push_text(stack: &mut [(Option<(&'static str, Vec<(&'static str, String)>)>, Vec<Node>)], text: &str) {
+fn push_text(stack: &mut [Frame], text: &str) {
     if let Some((_, children)) = stack.last_mut() {
         if let Some(Node::Text(last)) = children.last_mut() {
             last.push_str(text);
@@ -152,7 +155,7 @@ fn push_text(stack: &mut [(Option<(&'static str, Vec<(&'static str, String)>)>, 
     }
 }
 
-fn close(stack: &mut Vec<(Option<(&'static str, Vec<(&'static str, String)>)>, Vec<Node>)>) {
+fn close(stack: &mut Vec<Frame>) {
     let Some((open, children)) = stack.pop() else { return };
     let Some(parent) = stack.last_mut() else { return };
     match open {

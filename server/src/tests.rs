@@ -184,9 +184,12 @@ async fn cors_allows_only_the_listed_origins() {
     assert_eq!(preflight("https://evil.example").await, None);
 }
 
+/// What the fake upstream was sent: (Authorization header, JSON body) per call.
+type Seen = Arc<Mutex<Vec<(Option<String>, Value)>>>;
+
 /// A fake OpenAI-compatible endpoint: streams "Hel" + "lo!" and records what it was sent.
-async fn fake_upstream() -> (String, Arc<Mutex<Vec<(Option<String>, Value)>>>) {
-    let seen: Arc<Mutex<Vec<(Option<String>, Value)>>> = Arc::default();
+async fn fake_upstream() -> (String, Seen) {
+    let seen: Seen = Arc::default();
     let record = seen.clone();
     let app = Router::new().route(
         "/v1/chat/completions",

@@ -337,8 +337,7 @@ fn jwt_expiry() {
 
 #[test]
 fn an_expired_token_is_refreshed_through_auth_token_needed() {
-    let mut config = Config::default();
-    config.auth_token = Some(jwt(0));
+    let config = Config { auth_token: Some(jwt(0)), ..Config::default() };
     let mut f = Fixture::started(config);
     f.on(Api::Native, "authTokenNeeded", Behaviour::Rewrite(Box::new(|v| v["authToken"] = json!("fresh"))));
     f.chat.send("hi".into(), vec![]);

@@ -30,7 +30,8 @@ use std::rc::Rc;
 /// cannot hand it back, or did not change it), or why it failed.
 pub type HandlerResult = Result<Option<Value>, String>;
 
-/// A host handler: a JS function in this page, or one in the host page across the bridge.
+/// A host handler: a function on the host side, reached through the bridge (`postMessage` in
+/// iframe mode, direct calls in inline mode), or a Rust closure in tests.
 pub trait Handler {
     /// Calls the handler with one delivery.
     fn call(&self, delivery: &Delivery) -> LocalBoxFuture<'static, HandlerResult>;
@@ -92,6 +93,8 @@ impl Registration {
     }
 }
 
+// Jobs move through the queue once; boxing the event would only add an allocation.
+#[allow(clippy::large_enum_variant)]
 enum Job {
     Event { event: Event, at: f64, reply: Option<oneshot::Sender<Event>> },
     Replay { id: HandlerId, deliveries: Vec<Delivery> },

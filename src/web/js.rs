@@ -1,8 +1,7 @@
-//! Direct delivery: handlers that are JS functions in this page, and DOM events on the host
-//! element (inline mode, and the widget page's own listeners).
+//! JSON <-> JS values, thrown-value descriptions, and [`DomSink`]: `colloquy:*` DOM events on an
+//! element, for a widget mounted without a host page (component tests).
 
-use crate::events::{Delivery, Handler, HostSink, dispatcher::HandlerResult};
-use futures::future::LocalBoxFuture;
+use crate::events::HostSink;
 use serde_json::Value;
 use wasm_bindgen::{JsCast, JsValue};
 
@@ -18,51 +17,12 @@ pub fn from_js(value: &JsValue) -> Option<Value> {
     serde_json::from_str(&text).ok()
 }
 
-/// The argument a handler is called with: the payload, with `dates` keys as JS `Date`s.
-pub fn delivery_arg(d: &Delivery) -> JsValue {
-    let arg = to_js(&d.payload);
-    for key in d.dates {
-        let key = JsValue::from_str(key);
-        if let Ok(ms) = js_sys::Reflect::get(&arg, &key) {
-            let _ = js_sys::Reflect::set(&arg, &key, &js_sys::Date::new(&ms));
-        }
-    }
-    arg
-}
-
 /// A readable description of a thrown JS value.
 pub fn describe_js_error(err: &JsValue) -> String {
     if let Some(e) = err.dyn_ref::<js_sys::Error>() {
         return String::from(e.message());
     }
     err.as_string().or_else(|| from_js(err).map(|v| v.to_string())).unwrap_or_else(|| "unknown error".into())
-}
-
-/// A JS function called directly.
-pub struct JsHandler(pub js_sys::Function);
-
-impl Handler for JsHandler {
-    fn call(&self, d: &Delivery) -> LocalBoxFuture<'static, HandlerResult> {
-        let arg = delivery_arg(d);
-        if let Some(el) = d.element.as_deref().and_then(|id| web_sys::window()?.document()?.get_element_by_id(id)) {
-            let _ = js_sys::Reflect::set(&arg, &"hostElement".into(), &el);
-        }
-        let result =
-            if d.payload.is_null() { self.0.call0(&JsValue::NULL) } else { self.0.call1(&JsValue::NULL, &arg) };
-        match result {
-            Err(e) => {
-                let why = describe_js_error(&e);
-                Box::pin(async move { Err(why) })
-            }
-            Ok(ret) => Box::pin(async move {
-                if let Some(promise) = ret.dyn_ref::<js_sys::Promise>() {
-                    wasm_bindgen_futures::JsFuture::from(promise.clone()).await.map_err(|e| describe_js_error(&e))?;
-                }
-                let _ = js_sys::Reflect::delete_property(arg.unchecked_ref::<js_sys::Object>(), &"hostElement".into());
-                Ok(from_js(&arg))
-            }),
-        }
-    }
 }
 
 /// Dispatches `colloquy:<name>` CustomEvents on an element.

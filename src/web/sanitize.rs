@@ -101,12 +101,12 @@ fn copy_children(document: &web_sys::Document, from: &Node, to: &Node) {
                         let _ = copy.set_attribute(name, &v);
                     }
                 }
-                if tag == "a" {
-                    if let Some(href) = el.get_attribute("href").filter(|h| safe_href(h)) {
-                        let _ = copy.set_attribute("href", &href);
-                        let _ = copy.set_attribute("target", "_blank");
-                        let _ = copy.set_attribute("rel", "noopener noreferrer");
-                    }
+                if tag == "a"
+                    && let Some(href) = el.get_attribute("href").filter(|h| safe_href(h))
+                {
+                    let _ = copy.set_attribute("href", &href);
+                    let _ = copy.set_attribute("target", "_blank");
+                    let _ = copy.set_attribute("rel", "noopener noreferrer");
                 }
                 if tag == "img" {
                     match el.get_attribute("src").filter(|s| safe_src(s)) {

@@ -104,6 +104,13 @@ pub fn test(s: &Setup) -> Result<(), String> {
         }
         run(s.command("cargo").args(["fmt", "--all", "--check"]))
     })?;
+    step("lint (cargo clippy -D warnings)", || {
+        if capture(s.command("cargo").args(["clippy", "--version"])).is_none() {
+            println!("    clippy is not installed; skipped");
+            return Ok(());
+        }
+        run(s.command("cargo").args(["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"]))
+    })?;
     step("layer 1: native tests (cargo test --workspace)", || run(s.command("cargo").args(["test", "--workspace"])))?;
     step("TypeScript: the example host script against public/colloquy.d.ts", || {
         run(s.command("npx").args(["tsc", "-p", "tests/types"]))
