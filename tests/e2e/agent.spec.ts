@@ -33,6 +33,21 @@ for (const mode of MODES) {
   });
 }
 
+test("Stop aborts the HTTP reply; the next message goes through", async ({ page }) => {
+  await page.goto("/http-agent.html");
+  const widget = new Widget(page);
+  await widget.open();
+  const aborted = page.waitForEvent("requestfailed", (r) => r.url().includes("/messages"));
+  await widget.send("/long 300");
+  const reply = widget.messages.locator(".cq-message--agent");
+  await expect(reply).toContainText("Sentence 3 ");
+  await widget.button("Stop").click();
+  expect((await aborted).failure()?.errorText).toContain("ABORTED");
+  await expect(reply).toHaveAttribute("aria-busy", "false");
+  await widget.send("after the stop");
+  await widget.expectReply("You said: after the stop");
+});
+
 test("a JWT that expired is renewed through authTokenNeeded before sending", async ({ page, request }) => {
   const short = (await (await request.post(`${SECURE}/token`, { data: { ttl: 5 } })).json()).token;
   await page.goto(`/http-agent.html?api=${encodeURIComponent(SECURE)}&token=${short}`);

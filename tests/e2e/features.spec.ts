@@ -82,3 +82,55 @@ test("a human agent's reply marks the visitor's messages read", async ({ page })
   await expect(widget.messages.locator(".cq-message--user")).toHaveAttribute("data-status", "read");
   await expect(widget.messages.locator(".cq-message--user .cq-status-text")).toHaveText("Read");
 });
+
+test("attachments: preview, then type and size limits are enforced with a clear message", async ({ page }) => {
+  await open(page, { attachments: { maxSize: 1024, types: ["image/*"] } });
+  const widget = new Widget(page);
+  await widget.open();
+  const attach = async (name: string, mimeType: string, size: number) => {
+    const chooser = page.waitForEvent("filechooser");
+    await widget.button("Attach a file").click();
+    await (await chooser).setFiles({ name, mimeType, buffer: Buffer.alloc(size) });
+  };
+  await attach("setup.exe", "application/x-msdownload", 10);
+  await expect(widget.scope.getByRole("alert")).toHaveText("setup.exe is not a supported file type");
+  await attach("huge.png", "image/png", 5000);
+  await expect(widget.scope.getByRole("alert")).toHaveText("huge.png is larger than the limit of 1 KB");
+  await attach("ok.png", "image/png", 100);
+  await expect(widget.scope.locator(".cq-pending-file")).toContainText("ok.png · 100 B");
+  await expect(widget.scope.locator(".cq-pending-file img")).toHaveAttribute("src", /^blob:/);
+  expect(await host(page, "window.events.filter((e) => e === 'attachment:uploaded').length")).toBe(1);
+  await widget.send("here is the receipt");
+  await expect(widget.messages.locator(".cq-message--user .cq-files")).toContainText("ok.png");
+});
+
+test("End conversation ends it; writing again starts a new one", async ({ page }) => {
+  await open(page, {});
+  const widget = new Widget(page);
+  await widget.open();
+  await widget.send("hello");
+  await widget.expectReply("You said: hello");
+  await widget.button("End conversation").click();
+  await expect(widget.messages.locator(".cq-notice--ended")).toBeVisible();
+  await expect(widget.scope.getByText("Conversation ended")).toBeVisible();
+  expect(await host(page, "window.sa")).toContain("CONTACT_ENDED");
+  await widget.send("a new question");
+  await widget.expectReply("You said: a new question");
+  expect(await host(page, "window.events.filter((e) => e === 'conversation:started').length")).toBe(2);
+});
+
+test("setLocale translates the interface and the dates", async ({ page }) => {
+  await page.clock.setFixedTime(new Date("2026-11-16T15:05:00Z"));
+  await open(page, {});
+  const widget = new Widget(page);
+  await widget.open();
+  await widget.send("hola");
+  await widget.expectReply("You said: hola");
+  await page.evaluate(() => (window as any).instance.setLocale("es"));
+  await expect(widget.scope.getByRole("textbox", { name: "Mensaje" })).toBeVisible();
+  await expect(widget.messages.locator(".cq-day")).toHaveText("Hoy");
+  await expect(widget.messages.locator(".cq-message--user .cq-time")).toHaveText("15:05");
+  await page.evaluate(() => (window as any).instance.setLocale("pt"));
+  await expect(widget.messages.locator(".cq-day")).toHaveText("Hoje");
+  await expect(widget.scope.getByRole("button", { name: "Fechar chat" })).toBeVisible();
+});
