@@ -36,8 +36,8 @@ pub struct Chat {
     /// Deltas waiting for the next animation frame: (message id, text).
     pending: RefCell<Vec<(String, String)>>,
     flush_scheduled: Cell<bool>,
-    /// Stops the reply in progress (the Stop button).
-    current: RefCell<Option<AbortHandle>>,
+    /// The replies in progress, by delivery number: Stop aborts them all.
+    in_flight: RefCell<Vec<(u32, AbortHandle)>>,
 }
 
 /// How one attempt at a reply ended.
@@ -69,7 +69,7 @@ impl Chat {
             seq: Cell::new(0),
             pending: RefCell::default(),
             flush_scheduled: Cell::new(false),
-            current: RefCell::default(),
+            in_flight: RefCell::default(),
         })
     }
 
@@ -373,9 +373,9 @@ impl Chat {
         }
     }
 
-    /// Stops the reply in progress; what streamed so far stays.
+    /// Stops the replies in progress; what streamed so far stays.
     pub fn stop(&self) {
-        if let Some(handle) = self.current.borrow_mut().take() {
+        for (_, handle) in self.in_flight.borrow_mut().drain(..) {
             handle.abort();
         }
         self.flush();
@@ -392,9 +392,9 @@ impl Chat {
         let mut token = self.fresh_token().await;
         let mut outgoing = Some(message.clone());
         let (handle, registration) = AbortHandle::new_pair();
-        if let Some(previous) = self.current.borrow_mut().replace(handle) {
-            previous.abort();
-        }
+        let ticket = self.seq.get();
+        self.seq.set(ticket + 1);
+        self.in_flight.borrow_mut().push((ticket, handle));
         self.state.busy.set(true);
         let this = self.clone();
         let attempts = async move {
@@ -418,8 +418,12 @@ impl Chat {
             }
         };
         let _ = Abortable::new(attempts, registration).await;
-        self.state.busy.set(false);
-        self.state.typing.set(false);
+        let mut in_flight = self.in_flight.borrow_mut();
+        in_flight.retain(|(t, _)| *t != ticket);
+        if in_flight.is_empty() {
+            self.state.busy.set(false);
+            self.state.typing.set(false);
+        }
     }
 
     /// The configured token, refreshed through `authTokenNeeded` if its `exp` has passed.

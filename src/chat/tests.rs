@@ -17,11 +17,16 @@ struct Fixture {
 
 impl Fixture {
     fn new(config: Config) -> Self {
+        Self::paced(config, DemoOptions { think_ms: 0, chunk_ms: 0 })
+    }
+
+    /// With the demo agent's pauses on the manual clock.
+    fn paced(config: Config, pace: DemoOptions) -> Self {
         let owner = Owner::new();
         owner.set();
         let pool = LocalPool::new();
         let rt = TestRuntime::new(&pool);
-        let agent = Rc::new(DemoAgent::new(rt.clone(), DemoOptions { think_ms: 0, chunk_ms: 0 }));
+        let agent = Rc::new(DemoAgent::new(rt.clone(), pace));
         let dispatcher = Dispatcher::new(rt.clone(), Rc::new(RecordingSink::default()));
         let chat = Chat::new(config, dispatcher, rt.clone(), agent);
         let f = Fixture { pool, rt, chat, log: Default::default(), seen: Default::default(), _owner: owner };
@@ -388,4 +393,49 @@ fn unread_counts_replies_while_closed() {
     f.chat.open();
     f.settle();
     assert_eq!(f.chat.state.unread.get_untracked(), 0);
+}
+
+#[test]
+fn every_queued_message_goes_out_when_back_online() {
+    let mut f = Fixture::started(Config::default());
+    for text in ["first", "second", "third"] {
+        let m = Message::new(text, Sender::User, 1.0, text, Status::Queued);
+        f.chat.state.push(m);
+    }
+    f.chat.conversation();
+    f.chat.resend_queued();
+    f.settle();
+    let replies: Vec<String> = f
+        .chat
+        .state
+        .messages
+        .get_untracked()
+        .iter()
+        .filter(|m| m.sender == Sender::Agent)
+        .map(|m| m.text.get_untracked())
+        .collect();
+    assert_eq!(replies, ["You said: first", "You said: second", "You said: third"]);
+    assert!(!f.chat.state.busy.get_untracked());
+}
+
+#[test]
+fn stop_ends_every_reply_in_progress() {
+    let mut f = Fixture::paced(Config::default(), DemoOptions { think_ms: 10, chunk_ms: 100 });
+    f.chat.start(500.0, "https://shop.example/", None);
+    f.pool.run_until_stalled();
+    f.chat.send("/long 50".into(), vec![]);
+    f.chat.send("/long 50".into(), vec![]);
+    for _ in 0..5 {
+        f.pool.run_until_stalled();
+        f.rt.advance(100.0);
+    }
+    f.pool.run_until_stalled();
+    let streaming = f.chat.state.messages.get_untracked().iter().filter(|m| m.streaming.get_untracked()).count();
+    assert_eq!(streaming, 2, "both replies are streaming");
+    assert!(f.chat.state.busy.get_untracked());
+    f.chat.stop();
+    f.settle();
+    assert!(!f.chat.state.busy.get_untracked());
+    assert!(f.chat.state.messages.get_untracked().iter().all(|m| !m.streaming.get_untracked()));
+    assert!(!f.names().contains(&"receive".to_owned()), "stopped replies are not received");
 }
