@@ -16,7 +16,8 @@ use crate::events::{Dispatcher, ErrorCode, Event, HandlerId, HostSink, Runtime, 
 use crate::i18n::Locale;
 use crate::layout::frame_size;
 use crate::web::WebRuntime;
-use crate::web::bridge::{Bridge, HostMessage, Link, WidgetMessage};
+use crate::web::bridge::{Bridge, HostMessage, HostRegistration, Init, Link, StoredItems, WidgetMessage};
+use crate::web::storage::{Place, area_name, attach, key, resend_when_online};
 use leptos::prelude::*;
 use serde_json::json;
 use std::cell::RefCell;
@@ -162,60 +163,72 @@ fn receive(session: &Shared, text: &str) {
     }
 }
 
+/// Registers a host handler with the chat's dispatcher, remembering it for `off`.
+fn register(s: &mut Session, chat: &Chat, h: HostRegistration) {
+    let id = chat.dispatcher.on(h.api, &h.name, s.bridge.handler(h.id), h.once);
+    s.handlers.insert(h.id, id);
+}
+
+/// `init`: builds the chat, mounts it, keeps the iframe's size in step, connects persistence,
+/// then runs the start-up sequence.
+fn init(session: &Shared, init: Init) {
+    let mut s = session.borrow_mut();
+    if s.chat.is_some() {
+        return;
+    }
+    let Init { config, handlers, t0, page, stored } = init;
+    let unknown = Config::unknown_keys(&config);
+    let (config, issues) = Config::parse(&config);
+    let chat = build_chat(config, Rc::new(WebRuntime), s.bridge.clone());
+    for h in handlers {
+        register(&mut s, &chat, h);
+    }
+    report_config_issues(&chat, &issues, &unknown);
+    let (bridge, state) = (s.bridge.clone(), chat.state);
+    state.viewport.set((page.width, page.height));
+    let handle = mount(s.root.clone(), chat.clone());
+    s.unmount = Some(Box::new(move || drop(handle)));
+    // Sync the iframe's size with what is visible (an outside-world sync: an Effect).
+    chat.with_owner(|| {
+        Effect::new(move |_| {
+            let (width, height) =
+                frame_size(state.view.get(), state.maximized.get(), state.greeting.get(), state.viewport.get());
+            bridge.send(&WidgetMessage::Layout { width, height });
+        })
+    });
+    s.bridge.send(&WidgetMessage::Done { req: 0, ok: true, value: None, error: None });
+    s.chat = Some(chat.clone());
+    let restored = persistence(&mut s, &chat, stored);
+    resend_when_online(&chat);
+    drop(s);
+    chat.start(t0, &page.url, restored);
+}
+
+/// Connects the chat to its storage (the host page's in iframe mode, this document's inline)
+/// and returns the conversation to restore.
+fn persistence(s: &mut Session, chat: &Rc<Chat>, mut stored: StoredItems) -> Option<crate::persist::Snapshot> {
+    let persist = chat.config.persist;
+    let place = match persist {
+        Persist::None => return None,
+        _ if s.in_iframe => Place::Host(s.bridge.clone()),
+        _ => Place::browser(persist)?,
+    };
+    let from_host = stored.remove(area_name(persist)).and_then(|mut items| items.remove(&key(&chat.config.name)));
+    let (restored, remote) = attach(chat, place, from_host);
+    if !s.in_iframe && persist == Persist::Local {
+        remote.clone().listen();
+    }
+    s.remote = Some(remote);
+    restored
+}
+
 fn handle(session: &Shared, msg: HostMessage) {
+    if let HostMessage::Init(i) = msg {
+        return init(session, *i);
+    }
     let mut s = session.borrow_mut();
     match msg {
-        HostMessage::Init(init) => {
-            let crate::web::bridge::Init { config, handlers, t0, page, mut stored } = *init;
-            if s.chat.is_some() {
-                return;
-            }
-            let unknown = Config::unknown_keys(&config);
-            let (config, issues) = Config::parse(&config);
-            let rt: Rc<dyn Runtime> = Rc::new(WebRuntime);
-            let chat = build_chat(config, rt, s.bridge.clone());
-            for h in handlers {
-                let id = chat.dispatcher.on(h.api, &h.name, s.bridge.handler(h.id), h.once);
-                s.handlers.insert(h.id, id);
-            }
-            report_config_issues(&chat, &issues, &unknown);
-            let bridge = s.bridge.clone();
-            let state = chat.state;
-            state.viewport.set((page.width, page.height));
-            let handle = mount(s.root.clone(), chat.clone());
-            s.unmount = Some(Box::new(move || drop(handle)));
-            // Sync the iframe's size with what is visible (an outside-world sync: an Effect).
-            chat.with_owner(|| {
-                Effect::new(move |_| {
-                    let (width, height) =
-                        frame_size(state.view.get(), state.maximized.get(), state.greeting.get(), state.viewport.get());
-                    bridge.send(&WidgetMessage::Layout { width, height });
-                })
-            });
-            s.bridge.send(&WidgetMessage::Done { req: 0, ok: true, value: None, error: None });
-            s.chat = Some(chat.clone());
-            use crate::web::storage::{Place, area_name, attach, key, resend_when_online};
-            let persist = chat.config.persist;
-            let place = match persist {
-                Persist::None => None,
-                _ if s.in_iframe => Some(Place::Host(s.bridge.clone())),
-                _ => Place::browser(persist),
-            };
-            let mut restored = None;
-            if let Some(place) = place {
-                let from_host =
-                    stored.remove(area_name(persist)).and_then(|mut items| items.remove(&key(&chat.config.name)));
-                let (snapshot, remote) = attach(&chat, place, from_host);
-                restored = snapshot;
-                if !s.in_iframe && persist == Persist::Local {
-                    remote.clone().listen();
-                }
-                s.remote = Some(remote);
-            }
-            resend_when_online(&chat);
-            drop(s);
-            chat.start(t0, &page.url, restored);
-        }
+        HostMessage::Init(_) => {} // handled above
         HostMessage::Stored { key, value } => {
             if let Some(remote) = &s.remote {
                 remote.changed(&key, value);
@@ -228,8 +241,7 @@ fn handle(session: &Shared, msg: HostMessage) {
         }
         HostMessage::On(h) => {
             if let Some(chat) = s.chat.clone() {
-                let id = chat.dispatcher.on(h.api, &h.name, s.bridge.handler(h.id), h.once);
-                s.handlers.insert(h.id, id);
+                register(&mut s, &chat, h);
             }
         }
         HostMessage::Off { id } => {

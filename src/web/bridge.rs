@@ -46,6 +46,9 @@ pub struct PageInfo {
     pub height: f64,
 }
 
+/// The host page's stored `colloquy:*` items, by storage area (`local`, `session`).
+pub type StoredItems = HashMap<String, HashMap<String, String>>;
+
 /// `init`: start the widget.
 #[derive(Clone, Debug, PartialEq, Deserialize)]
 pub struct Init {
@@ -59,9 +62,9 @@ pub struct Init {
     /// The host page.
     #[serde(default)]
     pub page: PageInfo,
-    /// The host page's stored `colloquy:*` items, by storage area (`local`, `session`).
+    /// The host page's stored `colloquy:*` items.
     #[serde(default)]
-    pub stored: HashMap<String, HashMap<String, String>>,
+    pub stored: StoredItems,
 }
 
 /// Host page -> widget. Decoded by hand from the `op` (no serde tagged-enum buffering).
