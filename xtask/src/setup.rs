@@ -78,6 +78,18 @@ impl Setup {
         cmd
     }
 
+    /// A command for release builds of the widget (trunk): [`Self::wasm_command`], and where std
+    /// is built from source (nightly flags allowed), panics without file and line, which takes
+    /// about 10 KB (3%) off the gzipped wasm. Panic messages stay; tests keep locations.
+    pub fn release_command(&self, program: &str) -> Command {
+        let mut cmd = self.wasm_command(program);
+        if self.wasm == WasmStd::DebianBuildStd {
+            // Appended to `.cargo/config.toml`'s target rustflags (cargo merges the lists).
+            cmd.env("CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS", "-Zlocation-detail=none");
+        }
+        cmd
+    }
+
     fn trunk(&self) -> Result<(), String> {
         let have = capture(self.command("trunk").arg("--version")).unwrap_or_default();
         if [TRUNK_NEW, TRUNK_OLD].iter().any(|v| have.trim() == format!("trunk {v}")) {

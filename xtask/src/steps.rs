@@ -63,9 +63,9 @@ pub fn capture(cmd: &mut Command) -> Option<String> {
 
 /// Builds the release widget (dist/), the demo bundle (dist/demo/) and the server.
 pub fn build(s: &Setup) -> Result<(), String> {
-    step("build widget (trunk, release)", || run(s.wasm_command("trunk").args(["build", "--release"])))?;
+    step("build widget (trunk, release)", || run(s.release_command("trunk").args(["build", "--release"])))?;
     step("build demo bundle (trunk, release)", || {
-        run(s.wasm_command("trunk").args([
+        run(s.release_command("trunk").args([
             "build",
             "demo/index.html",
             "--release",
