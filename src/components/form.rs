@@ -102,9 +102,12 @@ pub fn Form(
         set_submitted.set(true);
         on_submit.run(data);
     };
+    // A titled form is a `form` landmark named by its title.
+    let title_id = format!("cq-f{form_id}-title");
+    let labelled_by = title.as_ref().map(|_| title_id.clone());
     view! {
-        <form class="cq-form" novalidate node_ref=form on:submit=submit>
-            {title.map(|t| view! { <p class="cq-form-title">{t}</p> })}
+        <form class="cq-form" novalidate node_ref=form on:submit=submit aria-labelledby=labelled_by>
+            {title.map(|t| view! { <p id=title_id class="cq-form-title">{t}</p> })}
             {fields
                 .into_iter()
                 .enumerate()
