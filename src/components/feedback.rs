@@ -46,15 +46,35 @@ pub fn FeedbackControls(
         move || rated.get().unwrap_or(true)
     };
     let positive_for_send = positive.clone();
+    // Closing the details puts focus back on the thumb that opened them (the pressed one), so a
+    // keyboard user is not dropped on the page body.
+    let thumbs = NodeRef::<leptos::html::Span>::new();
+    let close_details = move || {
+        set_open.set(false);
+        if let Some(b) = thumbs
+            .get_untracked()
+            .and_then(|t| t.query_selector("[aria-pressed=true]").ok().flatten().or(t.first_element_child()))
+        {
+            let _ = wasm_bindgen::JsCast::unchecked_ref::<web_sys::HtmlElement>(&b).focus();
+        }
+    };
     let send = move |_| {
         let categories = chosen.get_untracked().iter().map(|k| t(Locale::En, *k).to_owned()).collect();
         chat.get().feedback(&id, positive_for_send(), Some((text.get_untracked(), categories)));
-        set_open.set(false);
         set_thanked.set(true);
+        close_details();
+    };
+    // Escape closes the details only, not the whole window.
+    let on_keydown = move |ev: leptos::ev::KeyboardEvent| {
+        if ev.key() == "Escape" {
+            ev.prevent_default();
+            ev.stop_propagation();
+            close_details();
+        }
     };
     let details_id = format!("cq-fb-{}", message.id);
     view! {
-        <span class="cq-feedback">
+        <span class="cq-feedback" node_ref=thumbs>
             <IconButton
                 small=true
                 label=move || state.t(Key::Helpful).to_owned()
@@ -76,7 +96,12 @@ pub fn FeedbackControls(
             </span>
         </Show>
         <Show when=move || open.get()>
-            <div class="cq-feedback-details" role="group" aria-labelledby=details_id.clone()>
+            <div
+                class="cq-feedback-details"
+                role="group"
+                aria-labelledby=details_id.clone()
+                on:keydown=on_keydown
+            >
                 <p id=details_id.clone() class="cq-form-title">
                     {move || state.t(Key::FeedbackTitle)}
                 </p>
@@ -132,7 +157,7 @@ pub fn FeedbackControls(
                     >
                         {move || state.t(Key::FeedbackSend)}
                     </button>
-                    <button class="cq-button" type="button" on:click=move |_| set_open.set(false)>
+                    <button class="cq-button" type="button" on:click=move |_| close_details()>
                         {move || state.t(Key::Close)}
                     </button>
                 </div>

@@ -1,4 +1,4 @@
-import { expect, test, type Page } from "@playwright/test";
+import { expect, test, type Locator, type Page } from "@playwright/test";
 import { Widget } from "./widget";
 
 // Features configured by the host: analytics forwarding, theming and position, visibility rules,
@@ -133,4 +133,74 @@ test("setLocale translates the interface and the dates", async ({ page }) => {
   await page.evaluate(() => (window as any).instance.setLocale("pt"));
   await expect(widget.messages.locator(".cq-day")).toHaveText("Hoje");
   await expect(widget.scope.getByRole("button", { name: "Fechar chat" })).toBeVisible();
+});
+
+/** Presses Tab until `target` has the keyboard focus (inside the widget's frame). */
+async function tabTo(page: Page, target: Locator, max = 40): Promise<void> {
+  await expect(target).toBeVisible();
+  for (let i = 0; i < max; i++) {
+    const focused = await target.evaluate((el) => el.ownerDocument.hasFocus() && el.ownerDocument.activeElement === el);
+    if (focused) return;
+    await page.keyboard.press("Tab");
+  }
+  throw new Error(`${target} cannot be reached with Tab`);
+}
+
+test("keyboard only: open, send, answer, fill the lead form, rate, close", async ({ page }) => {
+  await open(page, {});
+  const widget = new Widget(page);
+  await expect(widget.launcher).toBeEnabled();
+  await tabTo(page, widget.launcher);
+  await page.keyboard.press("Enter");
+  await expect(widget.messageBox).toBeFocused();
+
+  await page.keyboard.type("/buttons");
+  await page.keyboard.press("Enter");
+  await widget.expectReply("Would you like help choosing a size?");
+  await tabTo(page, widget.button("Yes"));
+  await page.keyboard.press("Enter");
+  await expect(widget.messages.locator(".cq-message--user").filter({ hasText: /^Yes/ })).toBeVisible();
+  await expect.poll(() => host(page, "window.events")).toContain("action:triggered");
+
+  await tabTo(page, widget.messageBox);
+  await page.keyboard.type("/lead");
+  await page.keyboard.press("Enter");
+  const form = widget.scope.getByRole("form", { name: "Leave your details" });
+  await tabTo(page, form.getByRole("textbox", { name: "Name" }));
+  await page.keyboard.type("Ana");
+  await page.keyboard.press("Tab");
+  await page.keyboard.type("ana@example.com");
+  await tabTo(page, form.getByRole("button", { name: "Submit" }));
+  await page.keyboard.press("Enter");
+  await expect(widget.scope.getByText("Sent — thank you!")).toBeVisible();
+  await expect.poll(() => host(page, "window.events")).toContain("lead:captured");
+
+  // Escape closes the feedback details, not the window; focus goes back to the thumb.
+  const leadReply = await widget.expectReply("Leave your details");
+  const helpful = leadReply.getByRole("button", { name: "Helpful", exact: true });
+  await tabTo(page, helpful);
+  await page.keyboard.press("Enter");
+  const details = widget.scope.getByRole("group", { name: "Tell us more" });
+  await expect(details).toBeVisible();
+  await tabTo(page, details.getByRole("textbox"));
+  await page.keyboard.press("Escape");
+  await expect(details).toBeHidden();
+  await expect(widget.window).toBeVisible();
+  await expect(helpful).toBeFocused();
+
+  const reply = await widget.expectReply("Would you like help choosing a size?");
+  await tabTo(page, reply.getByRole("button", { name: "Not helpful", exact: true }));
+  await page.keyboard.press("Enter");
+  await expect(details).toBeVisible();
+  await tabTo(page, details.getByRole("textbox"));
+  await page.keyboard.type("Quick and clear");
+  await tabTo(page, details.getByRole("button", { name: "Send feedback" }));
+  await page.keyboard.press("Enter");
+  await expect(widget.scope.getByText("Thanks for your feedback")).toBeVisible();
+  await expect(reply.getByRole("button", { name: "Not helpful", exact: true })).toBeFocused();
+  await expect.poll(() => host(page, "window.events.filter((e) => e === 'feedback').length")).toBe(3);
+
+  await page.keyboard.press("Escape");
+  await expect(widget.window).toBeHidden();
+  await expect(widget.launcher).toBeFocused();
 });
