@@ -13,6 +13,9 @@ use crate::layout::is_phone;
 use crate::state::Handoff;
 use leptos::html::Section;
 use leptos::prelude::*;
+use std::cell::Cell;
+use std::rc::Rc;
+use wasm_bindgen::closure::Closure;
 
 /// The chat window. Escape closes it; focus moves into it when it opens.
 #[component]
@@ -27,28 +30,73 @@ pub fn MainWindow() -> impl IntoView {
     Effect::new(move |_| {
         if open() {
             request_animation_frame(move || {
-                let Some(s) = section.try_get_untracked().flatten() else { return };
-                let target = s.query_selector("textarea:not([disabled])").ok().flatten();
-                match target {
-                    Some(t) => {
-                        let _ = wasm_bindgen::JsCast::unchecked_ref::<web_sys::HtmlElement>(&t).focus();
-                    }
-                    None => {
-                        let _ = s.focus();
-                    }
+                if let Some(s) = section.try_get_untracked().flatten() {
+                    focus_in(&s, Some("textarea:not([disabled])"));
                 }
             });
         }
     });
+    // The restart question takes the focus (on Cancel, the safe answer) and gives it back to the
+    // restart button when dismissed.
+    let ask = move |ask: bool| {
+        set_confirming.set(ask);
+        request_animation_frame(move || {
+            if let Some(s) = section.try_get_untracked().flatten() {
+                focus_in(
+                    &s,
+                    Some(if ask {
+                        ".cq-confirm .cq-button:not(.cq-button--primary)"
+                    } else {
+                        ".cq-header [aria-expanded]"
+                    }),
+                );
+            }
+        });
+    };
     let on_keydown = move |ev: leptos::ev::KeyboardEvent| {
         if ev.key() == "Escape" {
             ev.prevent_default();
             if confirming.get_untracked() {
-                set_confirming.set(false);
+                ask(false);
             } else {
                 chat.get().close(ViewChangeReason::MainWindowClosed);
             }
         }
+    };
+    // A control that goes away when used (response buttons, Submit, Retry, End conversation,
+    // Restart, Send when it disables itself) drops the keyboard focus on the page body, out of
+    // the window and out of Escape's reach. The last focused element is remembered; when a DOM
+    // change removes or disables it while nothing else has the focus, the focus goes back to the
+    // message box, or on a phone (where focusing the box pops up the keyboard) to the window.
+    let last_focus = Rc::new(Cell::new(None::<web_sys::Element>));
+    let observing = Cell::new(false);
+    let on_focusin = move |ev: leptos::ev::FocusEvent| {
+        last_focus.set(ev.target().and_then(|t| wasm_bindgen::JsCast::dyn_into(t).ok()));
+        // The observer starts with the first focus in the window, and lives as long as it.
+        let Some(window) = section.get_untracked() else { return };
+        if observing.replace(true) {
+            return;
+        }
+        let last_focus = last_focus.clone();
+        let target: web_sys::HtmlElement = window.clone();
+        let check = Closure::<dyn Fn()>::new(move || {
+            let Some(el) = last_focus.take() else { return };
+            let gone = !el.is_connected() || el.has_attribute("disabled");
+            if !gone || !state.view.get_untracked().main_window || !focus_lost(&target, &el) {
+                last_focus.set(Some(el));
+            } else {
+                let phone = is_phone(state.viewport.get_untracked().0);
+                focus_in(&target, (!phone).then_some("textarea:not([disabled])"));
+            }
+        });
+        if let Ok(observer) = web_sys::MutationObserver::new(wasm_bindgen::JsCast::unchecked_ref(check.as_ref())) {
+            let options = web_sys::MutationObserverInit::new();
+            options.set_child_list(true);
+            options.set_subtree(true);
+            options.set_attribute_filter(&js_sys::Array::of1(&"disabled".into()));
+            let _ = observer.observe_with_options(&window, &options);
+        }
+        check.forget();
     };
     let avatar = {
         let title = title.clone();
@@ -74,6 +122,7 @@ pub fn MainWindow() -> impl IntoView {
             tabindex="-1"
             hidden=move || !open()
             on:keydown=on_keydown
+            on:focusin=on_focusin
         >
             <header class="cq-header">
                 <span class="cq-avatar" aria-hidden="true">
@@ -89,7 +138,7 @@ pub fn MainWindow() -> impl IntoView {
                     label=move || state.t(Key::RestartConversation).to_owned()
                     icon=Icon::Restart
                     expanded=confirming
-                    on_click=move |_| set_confirming.update(|c| *c = !*c)
+                    on_click=move |_| ask(!confirming.get_untracked())
                 />
                 <Show when=move || !phone()>
                     <IconButton
@@ -123,7 +172,7 @@ pub fn MainWindow() -> impl IntoView {
                         >
                             {move || state.t(Key::Restart)}
                         </button>
-                        <button class="cq-button" type="button" on:click=move |_| set_confirming.set(false)>
+                        <button class="cq-button" type="button" on:click=move |_| ask(false)>
                             {move || state.t(Key::Cancel)}
                         </button>
                     </div>
@@ -144,4 +193,27 @@ pub fn MainWindow() -> impl IntoView {
             <Composer />
         </section>
     }
+}
+
+/// Focuses the first element in `window` matching `selector`, else the window itself.
+fn focus_in(window: &web_sys::HtmlElement, selector: Option<&str>) {
+    match selector.and_then(|sel| window.query_selector(sel).ok().flatten()) {
+        Some(el) => {
+            let _ = wasm_bindgen::JsCast::unchecked_ref::<web_sys::HtmlElement>(&el).focus();
+        }
+        None => {
+            let _ = window.focus();
+        }
+    }
+}
+
+/// Whether the focus fell back to the body of a document that has it (not: the visitor moved on
+/// to the host page), or is about to (it is still on `gone`, which was disabled). Inline, focus
+/// inside the shadow root shows as its host element in the document.
+fn focus_lost(window: &web_sys::HtmlElement, gone: &web_sys::Element) -> bool {
+    let Some(doc) = window.owner_document() else { return false };
+    let in_root = js_sys::Reflect::get(&window.get_root_node(), &"activeElement".into()).unwrap_or_default();
+    doc.has_focus().unwrap_or(false)
+        && (doc.active_element().is_none_or(|el| el.tag_name() == "BODY")
+            || &in_root == AsRef::<wasm_bindgen::JsValue>::as_ref(gone))
 }

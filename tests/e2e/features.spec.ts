@@ -1,5 +1,5 @@
 import { expect, test, type Locator, type Page } from "@playwright/test";
-import { Widget } from "./widget";
+import { MODES, Widget } from "./widget";
 
 // Features configured by the host: analytics forwarding, theming and position, visibility rules,
 // the greeting bubble, stopping a reply, read receipts.
@@ -204,3 +204,54 @@ test("keyboard only: open, send, answer, fill the lead form, rate, close", async
   await expect(widget.window).toBeHidden();
   await expect(widget.launcher).toBeFocused();
 });
+
+for (const mode of MODES) {
+  test(`focus stays in the window when the control used goes away (${mode})`, async ({ page }) => {
+    await open(page, { mode });
+    const widget = new Widget(page, mode);
+    await widget.open();
+    const press = async (control: Locator) => {
+      await control.focus();
+      await page.keyboard.press("Enter");
+    };
+
+    await widget.send("/buttons");
+    await widget.expectReply("Would you like help choosing a size?");
+    await press(widget.button("Yes"));
+    await expect(widget.messageBox).toBeFocused();
+
+    await widget.send("/lead");
+    const form = widget.scope.getByRole("form", { name: "Leave your details" });
+    await form.getByRole("textbox", { name: "Name" }).fill("Ana");
+    await form.getByRole("textbox", { name: "Email" }).fill("ana@example.com");
+    await press(form.getByRole("button", { name: "Submit" }));
+    await expect(widget.scope.getByText("Sent — thank you!")).toBeVisible();
+    await expect(widget.messageBox).toBeFocused();
+
+    await widget.send("/error");
+    await press(widget.button("Retry"));
+    await widget.expectReply("Retried: it worked this time.");
+    await expect(widget.messageBox).toBeFocused();
+
+    // The restart question takes the focus on its safe answer; Escape gives it back.
+    const restart = widget.button("Restart conversation");
+    await press(restart);
+    const question = widget.scope.getByRole("alertdialog");
+    await expect(question.getByRole("button", { name: "Cancel" })).toBeFocused();
+    await page.keyboard.press("Escape");
+    await expect(question).toBeHidden();
+    await expect(widget.window).toBeVisible();
+    await expect(restart).toBeFocused();
+    await press(restart);
+    await press(question.getByRole("button", { name: "Restart" }));
+    await expect(widget.messageBox).toBeFocused();
+
+    await widget.send("hello");
+    await widget.expectReply("You said: hello");
+    await press(widget.button("End conversation"));
+    await expect(widget.button("End conversation")).toBeHidden();
+    await expect(widget.messageBox).toBeFocused();
+    await page.keyboard.press("Escape");
+    await expect(widget.window).toBeHidden();
+  });
+}
