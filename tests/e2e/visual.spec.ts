@@ -63,6 +63,17 @@ for (const { name, width, height } of WIDTHS) {
         await expectAccessible(page);
       });
 
+      test(`restart question (${scheme})`, async ({ page }) => {
+        const frame = await show(page, "markdown", scheme, width);
+        // From the keyboard, so the focus ring on Cancel shows.
+        await frame.getByRole("button", { name: "Restart conversation" }).focus();
+        await page.keyboard.press("Enter");
+        const question = frame.getByRole("alertdialog");
+        await expect(question.getByRole("button", { name: "Cancel" })).toBeFocused();
+        await expect(frame).toHaveScreenshot(`restart-question-${scheme}-${name}.png`);
+        await expectAccessible(page);
+      });
+
       test(`feedback popup (${scheme})`, async ({ page }) => {
         const frame = await show(page, "feedback", scheme, width);
         await frame.getByRole("button", { name: "Not helpful" }).click();
