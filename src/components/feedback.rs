@@ -51,11 +51,8 @@ pub fn FeedbackControls(
     let thumbs = NodeRef::<leptos::html::Span>::new();
     let close_details = move || {
         set_open.set(false);
-        if let Some(b) = thumbs
-            .get_untracked()
-            .and_then(|t| t.query_selector("[aria-pressed=true]").ok().flatten().or(t.first_element_child()))
-        {
-            let _ = wasm_bindgen::JsCast::unchecked_ref::<web_sys::HtmlElement>(&b).focus();
+        if let Some(t) = thumbs.get_untracked() {
+            let _ = super::focus_first(&t, "[aria-pressed=true]") || super::focus_first(&t, "button");
         }
     };
     let send = move |_| {

@@ -88,10 +88,8 @@ pub fn Form(
         let first_bad = found.iter().position(Option::is_some);
         errors.set(found);
         if let Some(i) = first_bad {
-            if let Some(el) =
-                form.get_untracked().and_then(|f| f.query_selector(&format!("#cq-f{form_id}-{i}")).ok().flatten())
-            {
-                let _ = wasm_bindgen::JsCast::unchecked_ref::<web_sys::HtmlElement>(&el).focus();
+            if let Some(f) = form.get_untracked() {
+                super::focus_first(&f, &format!("#cq-f{form_id}-{i}"));
             }
             return;
         }

@@ -73,12 +73,12 @@ pub fn MainWindow() -> impl IntoView {
     let on_focusin = move |ev: leptos::ev::FocusEvent| {
         last_focus.set(ev.target().and_then(|t| wasm_bindgen::JsCast::dyn_into(t).ok()));
         // The observer starts with the first focus in the window, and lives as long as it.
-        let Some(window) = section.get_untracked() else { return };
         if observing.replace(true) {
             return;
         }
+        let Some(window) = section.get_untracked() else { return };
         let last_focus = last_focus.clone();
-        let target: web_sys::HtmlElement = window.clone();
+        let target = window.clone();
         let check = Closure::<dyn Fn()>::new(move || {
             let Some(el) = last_focus.take() else { return };
             let gone = !el.is_connected() || el.has_attribute("disabled");
@@ -197,13 +197,8 @@ pub fn MainWindow() -> impl IntoView {
 
 /// Focuses the first element in `window` matching `selector`, else the window itself.
 fn focus_in(window: &web_sys::HtmlElement, selector: Option<&str>) {
-    match selector.and_then(|sel| window.query_selector(sel).ok().flatten()) {
-        Some(el) => {
-            let _ = wasm_bindgen::JsCast::unchecked_ref::<web_sys::HtmlElement>(&el).focus();
-        }
-        None => {
-            let _ = window.focus();
-        }
+    if !selector.is_some_and(|sel| super::focus_first(window, sel)) {
+        let _ = window.focus();
     }
 }
 
