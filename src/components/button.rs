@@ -1,7 +1,7 @@
 //! The icon button: a square button whose name is its label (`aria-label`) and whose face is an
 //! icon. Props are type-erased (`Signal`, `Callback`), so every use shares one copy of the code.
 
-use super::icons::Icon;
+use super::icons::{Icon, Svg};
 use leptos::prelude::*;
 
 /// An icon button.
@@ -43,21 +43,7 @@ pub fn IconButton(
             disabled=disabled
             on:click=move |_| on_click.run(())
         >
-            <svg
-                class="cq-icon"
-                viewBox="0 0 24 24"
-                width=size
-                height=size
-                aria-hidden="true"
-                focusable="false"
-                fill="none"
-                stroke="currentColor"
-                stroke-width="2"
-                stroke-linecap="round"
-                stroke-linejoin="round"
-            >
-                <path d=move || icon.get().path() />
-            </svg>
+            <Svg icon=icon size=size />
         </button>
     }
 }

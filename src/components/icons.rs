@@ -56,8 +56,9 @@ impl Icon {
 /// An icon.
 #[component]
 pub fn Svg(
-    /// Which icon.
-    icon: Icon,
+    /// Which icon (it may change: maximize/restore).
+    #[prop(into)]
+    icon: Signal<Icon>,
     /// Size in px.
     #[prop(default = 20)]
     size: u32,
@@ -76,7 +77,7 @@ pub fn Svg(
             stroke-linecap="round"
             stroke-linejoin="round"
         >
-            <path d=icon.path() />
+            <path d=move || icon.get().path() />
         </svg>
     }
 }
