@@ -7,7 +7,7 @@ use colloquy::markdown;
 use futures::executor::{LocalPool, LocalSpawner};
 use futures::future::LocalBoxFuture;
 use futures::task::LocalSpawnExt;
-use serde_json::{Value, json};
+use serde_json::json;
 use std::cell::Cell;
 use std::hint::black_box;
 use std::rc::Rc;
@@ -29,8 +29,11 @@ impl Runtime for Rt {
     fn next_frame(&self) -> LocalBoxFuture<'static, ()> {
         Box::pin(async {})
     }
-    fn random(&self) -> f64 {
-        0.5
+    fn fill_random(&self, buf: &mut [u8]) {
+        buf.fill(7);
+    }
+    fn yield_now(&self) -> LocalBoxFuture<'static, ()> {
+        Box::pin(async {})
     }
     fn local_time(&self) -> (u8, u32) {
         (1, 600)
@@ -39,7 +42,7 @@ impl Runtime for Rt {
 
 struct Sink;
 impl HostSink for Sink {
-    fn dom_event(&self, _: &str, _: &Value) {}
+    fn dom_event(&self, _: &Delivery) {}
 }
 
 struct Count(Rc<Cell<u64>>);
@@ -120,18 +123,23 @@ fn main() {
     let deltas: Vec<String> = colloquy::agent::demo::long_chunks(2_000);
     let (mut incremental, mut naive) = (0usize, 0usize);
     let mut text = String::new();
-    let mut stable = 0;
+    let (mut stable, mut tail_rendered) = (0, 0);
+    let mut scan = markdown::StableScan::default();
     let t = Instant::now();
     for d in &deltas {
         text.push_str(d);
-        let end = markdown::stable_prefix(&text, stable);
+        let end = scan.advance(&text);
         if end > stable {
             incremental += end - stable;
             black_box(markdown::parse(&text[stable..end]));
             stable = end;
+            tail_rendered = 0;
         }
-        incremental += text.len() - stable;
-        black_box(markdown::parse(&text[stable..]));
+        if markdown::tail_due(text.len() - stable, tail_rendered) {
+            incremental += text.len() - stable;
+            black_box(markdown::parse(&text[stable..]));
+            tail_rendered = text.len() - stable;
+        }
         naive += text.len();
     }
     let incremental_ms = t.elapsed().as_secs_f64() * 1000.0;

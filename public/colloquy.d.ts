@@ -177,6 +177,37 @@ declare namespace Colloquy {
   agentName?: string, };
 
   /**
+   * Delivery status of a message (seed 002's `ChatMessage.status`).
+   */
+  type Status = "sending" | "sent" | "delivered" | "read" | "failed" | "queued";
+
+  /**
+   * `messageState` of a thread message: what the widget keeps besides the content. Keys the widget
+   * does not know are kept as they are.
+   */
+  type MessageState = {
+  /**
+   * Epoch milliseconds.
+   */
+  timestamp?: number,
+  /**
+   * Delivery status; a value the widget does not know reads as none (delivered).
+   */
+  status?: Status,
+  /**
+   * Who wrote it: `user`, `agent` or `human`.
+   */
+  from?: string,
+  /**
+   * The human agent's name (human messages).
+   */
+  agentName?: string,
+  /**
+   * Files attached (user messages).
+   */
+  attachments?: Array<Attachment>, };
+
+  /**
    * A message of a loaded thread (`pre:threadLoaded`, seed 004).
    */
   type ThreadMessage = {
@@ -193,9 +224,9 @@ declare namespace Colloquy {
    */
   content: Array<ContentItem>,
   /**
-   * State of the message: `timestamp` (epoch ms), `status`, `from`, `agentName`.
+   * State of the message: `timestamp`, `status`, `from`, `agentName`, `attachments`.
    */
-  message_state: JsonValue, };
+  message_state?: MessageState, };
 
   /**
    * One chunk of a streamed reply (`delta.content[]` in seed 004).
@@ -248,7 +279,10 @@ declare namespace Colloquy {
    */
   delta: Delta,
   /**
-   * The message so far (all previous deltas accumulated).
+   * The message so far (all previous deltas accumulated). The widget sends it with the first
+   * delta of a message only (no text yet); for every later delta the host side (`embed.js`)
+   * fills it in from the deltas before, so a delta costs what it carries, however long the
+   * message already is (docs/bridge.md, "Streams"). Host handlers always see it.
    */
   message: AgentMessage, };
 
@@ -631,6 +665,11 @@ declare namespace Colloquy {
   scheme?: Scheme, };
 
   /**
+   * The kind of a form field: the input it renders and how it is checked.
+   */
+  type FieldKind = "text" | "email" | "tel" | "textarea";
+
+  /**
    * A field of an action form or the lead form.
    */
   type Field = {
@@ -649,7 +688,12 @@ declare namespace Colloquy {
   /**
    * `text` (default), `email`, `tel`, `textarea`.
    */
-  type?: string, };
+  type?: FieldKind, };
+
+  /**
+   * The kind of a custom action (seed 001).
+   */
+  type ActionKind = "button" | "form" | "link";
 
   /**
    * A custom action (seed 001).
@@ -662,7 +706,7 @@ declare namespace Colloquy {
   /**
    * `button`, `form` or `link`.
    */
-  type: string,
+  type: ActionKind,
   /**
    * Button or link text; a form's submit button and title.
    */
@@ -889,8 +933,31 @@ interface Window {
 }
 
 interface HTMLElementEventMap {
+  "colloquy:chat:loaded": CustomEvent<Colloquy.EventOf<"chat:loaded">>;
+  "colloquy:chat:visible": CustomEvent<Colloquy.EventOf<"chat:visible">>;
   "colloquy:chat:ready": CustomEvent<Colloquy.EventOf<"chat:ready">>;
+  "colloquy:view:pre:change": CustomEvent<Colloquy.EventOf<"view:pre:change">>;
+  "colloquy:view:change": CustomEvent<Colloquy.EventOf<"view:change">>;
+  "colloquy:view:properties:pre:change": CustomEvent<Colloquy.EventOf<"view:properties:pre:change">>;
+  "colloquy:view:properties:change": CustomEvent<Colloquy.EventOf<"view:properties:change">>;
+  "colloquy:conversation:started": CustomEvent<Colloquy.EventOf<"conversation:started">>;
+  "colloquy:conversation:ended": CustomEvent<Colloquy.EventOf<"conversation:ended">>;
+  "colloquy:pre:restartConversation": CustomEvent<Colloquy.EventOf<"pre:restartConversation">>;
+  "colloquy:restartConversation": CustomEvent<Colloquy.EventOf<"restartConversation">>;
+  "colloquy:pre:threadLoaded": CustomEvent<Colloquy.EventOf<"pre:threadLoaded">>;
+  "colloquy:pre:send": CustomEvent<Colloquy.EventOf<"pre:send">>;
   "colloquy:send": CustomEvent<Colloquy.EventOf<"send">>;
+  "colloquy:pre:stream:delta": CustomEvent<Colloquy.EventOf<"pre:stream:delta">>;
+  "colloquy:pre:receive": CustomEvent<Colloquy.EventOf<"pre:receive">>;
   "colloquy:receive": CustomEvent<Colloquy.EventOf<"receive">>;
+  "colloquy:handoff:queued": CustomEvent<Colloquy.EventOf<"handoff:queued">>;
+  "colloquy:handoff:connected": CustomEvent<Colloquy.EventOf<"handoff:connected">>;
+  "colloquy:action:triggered": CustomEvent<Colloquy.EventOf<"action:triggered">>;
+  "colloquy:lead:captured": CustomEvent<Colloquy.EventOf<"lead:captured">>;
+  "colloquy:userDefinedResponse": CustomEvent<Colloquy.EventOf<"userDefinedResponse">>;
+  "colloquy:feedback": CustomEvent<Colloquy.EventOf<"feedback">>;
+  "colloquy:attachment:uploaded": CustomEvent<Colloquy.EventOf<"attachment:uploaded">>;
+  "colloquy:user:updated": CustomEvent<Colloquy.EventOf<"user:updated">>;
+  "colloquy:authTokenNeeded": CustomEvent<Colloquy.EventOf<"authTokenNeeded">>;
   "colloquy:error": CustomEvent<Colloquy.EventOf<"error">>;
 }

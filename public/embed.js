@@ -115,6 +115,26 @@
       return el;
     }
 
+    /* Streams (docs/bridge.md): the widget sends a streamed message's text as deltas only. Per
+       stream this keeps the message so far and hands handlers a copy of it as `message`, so a
+       delta costs what it carries however long the reply is. */
+    var streams = {}, streamIds = [];
+    function streamIn(id, p) {
+      var s = streams[id];
+      if (p.message) {
+        s = streams[id] = { base: p.message, text: (p.message.content[0] || {}).text || "" };
+        streamIds.push(id);
+        if (streamIds.length > 16) delete streams[streamIds.shift()];
+      }
+      if (!s) return;
+      var first = Object.assign({}, s.base.content[0], { text: s.text });
+      p.message = Object.assign({}, s.base, { content: [first].concat(s.base.content.slice(1)) });
+    }
+    function streamAppend(id, p) {
+      var s = streams[id];
+      if (s) (p.delta.content || []).forEach(function (c) { s.text += c.text || ""; });
+    }
+
     function receive(data) {
       var m;
       try { m = JSON.parse(data); } catch (x) { return; }
@@ -128,14 +148,18 @@
         if (h && h.once) delete fns[m.fn];
         (m.dates || []).forEach(function (k) { if (p && k in p) p[k] = new Date(p[k]); });
         if (m.element && p) p.hostElement = hostElement(m.element);
+        if (m.stream && p) streamIn(m.stream, p);
         new Promise(function (resolve) { resolve(h && (m.bare ? h.fn() : h.fn(p))); }).then(function () {
           if (p) delete p.hostElement;
+          if (m.stream && p) delete p.message;
           send({ op: "ret", call: m.call, ok: true, payload: m.bare ? null : p });
         }, function (err) {
           send({ op: "ret", call: m.call, ok: false, error: String((err && err.message) || err) });
         });
       } else if (m.op === "dom") {
+        if (m.stream) streamIn(m.stream, m.detail);
         host.dispatchEvent(new CustomEvent("colloquy:" + m.name, { detail: m.detail, bubbles: true }));
+        if (m.stream) streamAppend(m.stream, m.detail);
       } else if (m.op === "store" && String(m.key).indexOf("colloquy:") === 0) {
         try { area(m.area).setItem(m.key, m.value); } catch (e) { console.warn("Colloquy: could not store the conversation", e); }
       } else if (m.op === "layout" && frame) {

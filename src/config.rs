@@ -5,6 +5,7 @@
 //! The dialects' own keys are accepted too: ChatSpark's `chatbotId` and `data.actions` (seed
 //! 001), Chask's `apiKey` and `organizationId` (seed 002).
 
+use crate::i18n::Locale;
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
@@ -148,13 +149,69 @@ pub struct Field {
     #[cfg_attr(test, ts(as = "Option<bool>"))]
     pub required: bool,
     /// `text` (default), `email`, `tel`, `textarea`.
-    #[serde(default = "text_type", rename = "type")]
-    #[cfg_attr(test, ts(as = "Option<String>"))]
-    pub kind: String,
+    #[serde(default, rename = "type")]
+    #[cfg_attr(test, ts(as = "Option<FieldKind>"))]
+    pub kind: FieldKind,
 }
 
-fn text_type() -> String {
-    "text".into()
+/// Declares a closed set of config names: an enum with `as_str()`, `parse()` and `ALL`.
+macro_rules! kinds {
+    ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident = $wire:literal,)* }) => {
+        $(#[$meta])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+        #[cfg_attr(test, derive(TS))]
+        pub enum $name {
+            $($(#[$vmeta])* #[serde(rename = $wire)] $variant,)*
+        }
+
+        impl $name {
+            /// Every value, in documentation order.
+            pub const ALL: &[$name] = &[$($name::$variant),*];
+
+            /// The config name.
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$variant => $wire,)* }
+            }
+
+            /// Reads a config name.
+            pub fn parse(s: &str) -> Option<$name> {
+                $name::ALL.iter().copied().find(|k| k.as_str() == s)
+            }
+
+            /// The names, for error messages: `a, b, c`.
+            pub fn names() -> String {
+                $name::ALL.iter().map(|k| k.as_str()).collect::<Vec<_>>().join(", ")
+            }
+        }
+    };
+}
+
+kinds! {
+    /// The kind of a form field: the input it renders and how it is checked.
+    #[derive(Default)]
+    FieldKind {
+        /// One line of text.
+        #[default]
+        Text = "text",
+        /// An email address (checked).
+        Email = "email",
+        /// A phone number (checked).
+        Tel = "tel",
+        /// Several lines of text.
+        Textarea = "textarea",
+    }
+}
+
+kinds! {
+    /// The kind of a custom action (seed 001).
+    ActionKind {
+        /// A button.
+        Button = "button",
+        /// A form of fields.
+        Form = "form",
+        /// A link to an http(s) URL.
+        Link = "link",
+    }
 }
 
 /// A custom action (seed 001).
@@ -167,7 +224,7 @@ pub struct Action {
     pub id: String,
     /// `button`, `form` or `link`.
     #[serde(rename = "type")]
-    pub kind: String,
+    pub kind: ActionKind,
     /// Button or link text; a form's submit button and title.
     #[serde(default)]
     pub label: Option<String>,
@@ -356,24 +413,21 @@ impl Default for Config {
 }
 
 fn default_lead_fields() -> Vec<Field> {
-    let field = |key: &str, label: &str, kind: &str, required| Field {
+    let field = |key: &str, label: &str, kind: FieldKind, required| Field {
         key: key.into(),
         label: label.into(),
         required,
-        kind: kind.into(),
+        kind,
     };
     vec![
-        field("name", "Name", "text", true),
-        field("email", "Email", "email", true),
-        field("phone", "Phone", "tel", false),
+        field("name", "Name", FieldKind::Text, true),
+        field("email", "Email", FieldKind::Email, true),
+        field("phone", "Phone", FieldKind::Tel, false),
     ]
 }
 
-/// Supported locales.
-pub const LOCALES: &[&str] = &["en", "es", "pt"];
-
 /// Keys the config may have. Unknown keys are reported as warnings.
-const KNOWN: &[&str] = &[
+pub const KNOWN: &[&str] = &[
     "mode",
     "locale",
     "agent",
@@ -442,7 +496,10 @@ impl Config {
         let mut locale = config.locale.clone();
         r.field("locale", &mut locale);
         let mut lead = LeadConfig::default();
-        r.field("lead", &mut lead);
+        match obj.get("lead").and_then(|l| check_field_kinds("lead", l)) {
+            Some(issue) => r.issues.push(issue),
+            None => r.field("lead", &mut lead),
+        }
         if let Some(fields) = lead.fields {
             config.lead_fields = fields;
         }
@@ -451,12 +508,9 @@ impl Config {
         if let Some((path, list)) = actions.or_else(|| obj.get("actions").map(|a| ("actions", a))) {
             config.actions = parse_actions(path, list, &mut issues);
         }
-        let base = locale.split(['-', '_']).next().unwrap_or("").to_ascii_lowercase();
-        if LOCALES.contains(&base.as_str()) {
-            config.locale = base;
-        } else {
-            issues
-                .push(ConfigIssue { field: "locale".into(), problem: format!("`{locale}` is not one of en, es, pt") });
+        match Locale::parse(&locale) {
+            Some(l) => config.locale = l.code().into(),
+            None => issues.push(ConfigIssue { field: "locale".into(), problem: Locale::unsupported(&locale) }),
         }
         if let AgentConfig::Http { url } = &config.agent
             && !(url.starts_with("https://") || url.starts_with("http://") || url.starts_with('/'))
@@ -504,6 +558,16 @@ fn parse_actions(path: &str, list: &Value, issues: &mut Vec<ConfigIssue>) -> Vec
     let mut out = Vec::new();
     for (i, item) in items.iter().enumerate() {
         let field = format!("{path}[{i}]");
+        let kind = item.get("type").and_then(Value::as_str).unwrap_or_default();
+        if ActionKind::parse(kind).is_none() {
+            let problem = format!("`{kind}` is not one of {}", ActionKind::names());
+            issues.push(ConfigIssue { field: format!("{field}.type"), problem });
+            continue;
+        }
+        if let Some(issue) = check_field_kinds(&field, item) {
+            issues.push(issue);
+            continue;
+        }
         match Action::deserialize(item) {
             Err(e) => issues.push(ConfigIssue { field, problem: format!("is invalid: {e}") }),
             Ok(action) => match check_action(&action) {
@@ -519,17 +583,30 @@ fn check_action(a: &Action) -> Result<(), (&'static str, String)> {
     if a.id.is_empty() {
         return Err((".id", "must not be empty".into()));
     }
-    match a.kind.as_str() {
-        "button" => Ok(()),
-        "link" => match &a.url {
+    match a.kind {
+        ActionKind::Button => Ok(()),
+        ActionKind::Link => match &a.url {
             Some(url) if url.starts_with("https://") || url.starts_with("http://") => Ok(()),
             Some(url) => Err((".url", format!("`{url}` is not an http(s) URL"))),
             None => Err((".url", "is required for a link".into())),
         },
-        "form" if a.fields.is_empty() => Err((".fields", "a form needs at least one field".into())),
-        "form" => Ok(()),
-        other => Err((".type", format!("`{other}` is not one of button, form, link"))),
+        ActionKind::Form if a.fields.is_empty() => Err((".fields", "a form needs at least one field".into())),
+        ActionKind::Form => Ok(()),
     }
+}
+
+/// The first field of `owner` (an action or the lead config, at `path`) whose `type` is not a
+/// [`FieldKind`], as an issue naming that field.
+fn check_field_kinds(path: &str, owner: &Value) -> Option<ConfigIssue> {
+    let fields = owner.get("fields")?.as_array()?;
+    fields.iter().enumerate().find_map(|(j, f)| {
+        let kind = f.get("type")?;
+        let known = kind.as_str().and_then(FieldKind::parse).is_some();
+        (!known).then(|| ConfigIssue {
+            field: format!("{path}.fields[{j}].type"),
+            problem: format!("`{}` is not one of {}", kind.as_str().unwrap_or("?"), FieldKind::names()),
+        })
+    })
 }
 
 /// Minutes since midnight of `HH:MM`.
@@ -650,8 +727,8 @@ mod tests {
         assert_eq!(c.name, "YOUR_ID");
         assert_eq!(c.actions.len(), 2);
         assert!(c.actions[0].primary);
-        assert_eq!(c.actions[1].fields[1].kind, "email");
-        assert_eq!(c.actions[1].fields[0].kind, "text");
+        assert_eq!(c.actions[1].fields[1].kind, FieldKind::Email);
+        assert_eq!(c.actions[1].fields[0].kind, FieldKind::Text);
     }
 
     #[test]

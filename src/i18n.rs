@@ -14,13 +14,20 @@ pub enum Locale {
 }
 
 impl Locale {
-    /// The locale for a validated config code (`en`, `es`, `pt`).
-    pub fn from_code(code: &str) -> Locale {
-        match code {
-            "es" => Locale::Es,
-            "pt" => Locale::Pt,
-            _ => Locale::En,
-        }
+    /// Every locale, in documentation order.
+    pub const ALL: &[Locale] = &[Locale::En, Locale::Es, Locale::Pt];
+
+    /// Reads a language tag the way the widget negotiates it: the primary subtag, case-blind
+    /// (`es-MX`, `ES_es` and `es` are Spanish). `None` for a language the widget does not have.
+    pub fn parse(tag: &str) -> Option<Locale> {
+        let base = tag.split(['-', '_']).next().unwrap_or("").to_ascii_lowercase();
+        Locale::ALL.iter().copied().find(|l| l.code() == base)
+    }
+
+    /// The error message for a tag [`Locale::parse`] refused.
+    pub fn unsupported(tag: &str) -> String {
+        let codes: Vec<&str> = Locale::ALL.iter().map(|l| l.code()).collect();
+        format!("`{tag}` is not one of {}", codes.join(", "))
     }
 
     /// BCP 47 code, for `lang` attributes and date formatting.

@@ -15,11 +15,12 @@ pub mod layout;
 pub mod markdown;
 pub mod methods;
 pub mod persist;
-pub mod state;
 #[cfg(test)]
 mod typescript;
 pub mod web;
 pub mod widget;
+
+pub use chat::state;
 
 /// What the page at this URL is.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -171,34 +171,65 @@ fn close(stack: &mut Vec<Frame>) {
     }
 }
 
-/// The byte length of the prefix of `md` (starting the scan at `from`, a previous result) made
-/// of finished blocks: up to the last blank line outside a code fence. Rendering that prefix
-/// once and only the rest on each new delta keeps streaming cost proportional to its size.
-pub fn stable_prefix(md: &str, from: usize) -> usize {
-    let mut stable = from;
-    let mut fence: Option<(u8, usize)> = None;
-    let mut at = from;
-    for line in md[from..].split_inclusive('\n') {
-        let end = at + line.len();
-        let trimmed = line.trim_start_matches(' ');
-        let indent = line.len() - trimmed.len();
-        let marker = trimmed.bytes().next().filter(|b| *b == b'`' || *b == b'~');
-        if indent < 4
-            && let Some(m) = marker
-        {
-            let run = trimmed.bytes().take_while(|b| *b == m).count();
-            match fence {
-                None if run >= 3 => fence = Some((m, run)),
-                Some((fm, fr)) if fm == m && run >= fr && trimmed[run..].trim().is_empty() => fence = None,
-                _ => {}
+/// Where the finished blocks of a growing markdown text end: up to the last blank line outside
+/// a code fence. Each byte is scanned once however often the text grows (only complete lines are
+/// read; a partial last line waits for its newline), so finding the boundary costs what arrived.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct StableScan {
+    /// Bytes scanned so far (always at a line start).
+    scanned: usize,
+    /// The open code fence: its marker byte and run length.
+    fence: Option<(u8, usize)>,
+    /// The byte length of the finished prefix.
+    stable: usize,
+}
+
+impl StableScan {
+    /// Scans what `md` gained since the last call and returns the length of its finished prefix.
+    /// `md` must extend the text of the previous calls.
+    pub fn advance(&mut self, md: &str) -> usize {
+        let mut at = self.scanned;
+        for line in md[self.scanned..].split_inclusive('\n') {
+            if !line.ends_with('\n') {
+                break;
             }
+            let end = at + line.len();
+            let trimmed = line.trim_start_matches(' ');
+            let indent = line.len() - trimmed.len();
+            let marker = trimmed.bytes().next().filter(|b| *b == b'`' || *b == b'~');
+            if indent < 4
+                && let Some(m) = marker
+            {
+                let run = trimmed.bytes().take_while(|b| *b == m).count();
+                match self.fence {
+                    None if run >= 3 => self.fence = Some((m, run)),
+                    Some((fm, fr)) if fm == m && run >= fr && trimmed[run..].trim().is_empty() => self.fence = None,
+                    _ => {}
+                }
+            }
+            if self.fence.is_none() && line.trim().is_empty() {
+                self.stable = end;
+            }
+            at = end;
         }
-        if fence.is_none() && line.ends_with('\n') && line.trim().is_empty() {
-            stable = end;
-        }
-        at = end;
+        self.scanned = at;
+        self.stable
     }
-    stable
+}
+
+/// The byte length of the prefix of `md` made of finished blocks (see [`StableScan`]).
+pub fn stable_prefix(md: &str) -> usize {
+    StableScan::default().advance(md)
+}
+
+/// Whether a growing unfinished block (the tail) of `len` bytes, last rendered at `rendered`
+/// bytes, is due for a full markdown render. Small tails render on every update; a long one when
+/// it grew by a quarter, so re-rendering a block that keeps growing costs a constant amount per
+/// byte that arrives (a geometric series), not one render of the whole block per update. What
+/// arrives in between is shown as plain text until the next render.
+pub fn tail_due(len: usize, rendered: usize) -> bool {
+    const SMALL: usize = 2048;
+    len < SMALL || rendered == 0 || len < rendered || len >= rendered + rendered / 4
 }
 
 #[cfg(test)]
@@ -295,11 +326,38 @@ mod tests {
     #[test]
     fn stable_prefix_stops_at_blank_lines_outside_fences() {
         let md = "para one\n\npara two\n\n```\ncode\n\nmore code\n";
-        let stable = stable_prefix(md, 0);
+        let mut scan = StableScan::default();
+        let stable = scan.advance(md);
         assert_eq!(&md[..stable], "para one\n\npara two\n\n");
         let closed = format!("{md}```\n\ntail");
-        let stable = stable_prefix(&closed, stable);
+        let stable = scan.advance(&closed);
         assert_eq!(&closed[stable..], "tail");
-        assert_eq!(stable_prefix("no blank line yet", 0), 0);
+        assert_eq!(stable_prefix("no blank line yet"), 0);
+    }
+
+    #[test]
+    fn scanning_as_the_text_grows_finds_what_one_scan_finds() {
+        let md = "# Title\n\nSome *text* that\nwraps.\n\n```rust\nfn a() {}\n\n```\n\n- one\n- two\n\nend";
+        let mut scan = StableScan::default();
+        for end in (0..=md.len()).filter(|&i| md.is_char_boundary(i)) {
+            let grown = scan.advance(&md[..end]);
+            // A partial last line is not counted until its newline arrives.
+            let complete = md[..end].rfind('\n').map_or(0, |i| i + 1);
+            assert_eq!(grown, stable_prefix(&md[..complete]), "at {end}");
+        }
+        assert_eq!(&md[scan.advance(md)..], "end");
+    }
+
+    #[test]
+    fn a_growing_tail_renders_a_constant_amount_per_byte() {
+        // One block that grows to 1 MB a few bytes at a time.
+        let (mut rendered, mut work) = (0usize, 0usize);
+        for len in (0..=1_000_000).step_by(7) {
+            if tail_due(len, rendered) {
+                work += len;
+                rendered = len;
+            }
+        }
+        assert!(work < 6 * 1_000_000, "rendered {work} bytes for a 1 MB block");
     }
 }

@@ -82,11 +82,8 @@ pub fn call(chat: &Rc<Chat>, method: &str, args: &[Value]) -> Result<Value, Stri
         },
         "setLocale" => {
             let code = arg.and_then(Value::as_str).ok_or("setLocale needs a locale code")?;
-            let base = code.split(['-', '_']).next().unwrap_or("").to_ascii_lowercase();
-            if !crate::config::LOCALES.contains(&base.as_str()) {
-                return Err(format!("setLocale: `{code}` is not one of en, es, pt"));
-            }
-            chat.state.locale.set(Locale::from_code(&base));
+            let locale = Locale::parse(code).ok_or_else(|| format!("setLocale: {}", Locale::unsupported(code)))?;
+            chat.set_locale(locale);
         }
         "setMaximized" => {
             let on = arg.and_then(Value::as_bool).ok_or("setMaximized needs a boolean")?;

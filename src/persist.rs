@@ -39,8 +39,8 @@ impl Snapshot {
             ms.iter()
                 .filter(|m| {
                     // Track what makes a message worth saving again.
-                    m.status.track();
-                    !m.streaming.get()
+                    m.status().track();
+                    !m.streaming().get()
                 })
                 .filter_map(Message::to_thread)
                 .collect()
@@ -69,8 +69,8 @@ impl Snapshot {
     /// The snapshot as restored after a reload: interrupted sends become failed.
     pub fn for_restore(mut self) -> Snapshot {
         for m in &mut self.messages {
-            if m.message_state.get("status").and_then(|s| s.as_str()) == Some(Status::Sending.as_str()) {
-                m.message_state["status"] = Status::Failed.as_str().into();
+            if m.message_state.status == Some(Status::Sending) {
+                m.message_state.status = Some(Status::Failed);
             }
         }
         self
@@ -81,7 +81,7 @@ impl Snapshot {
 /// known ones take the remote status when it is further along. Returns whether anything changed.
 pub fn merge(local: &mut Vec<ThreadMessage>, remote: &[ThreadMessage]) -> bool {
     fn rank(m: &ThreadMessage) -> u8 {
-        match m.message_state.get("status").and_then(|s| s.as_str()).and_then(Status::parse) {
+        match m.message_state.status {
             Some(Status::Failed | Status::Queued) => 0,
             Some(Status::Sending) => 1,
             Some(Status::Sent) => 2,
@@ -90,7 +90,7 @@ pub fn merge(local: &mut Vec<ThreadMessage>, remote: &[ThreadMessage]) -> bool {
         }
     }
     fn time(m: &ThreadMessage) -> f64 {
-        m.message_state.get("timestamp").and_then(|t| t.as_f64()).unwrap_or(0.0)
+        m.message_state.timestamp.unwrap_or(0.0)
     }
     let mut changed = false;
     for r in remote {
@@ -113,15 +113,18 @@ pub fn merge(local: &mut Vec<ThreadMessage>, remote: &[ThreadMessage]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::events::ContentItem;
-    use serde_json::json;
+    use crate::events::{ContentItem, MessageState};
 
     fn msg(id: &str, at: f64, status: &str) -> ThreadMessage {
         ThreadMessage {
             id: id.into(),
             sender: "user".into(),
             content: vec![ContentItem::text(format!("{id}-0"), id)],
-            message_state: json!({"timestamp": at, "status": status}),
+            message_state: MessageState {
+                timestamp: Some(at),
+                status: Status::parse(status),
+                ..MessageState::default()
+            },
         }
     }
 
@@ -131,10 +134,9 @@ mod tests {
         owner.set();
         let state = ChatState::new();
         let done = Message::new("a", crate::state::Sender::User, 1.0, "hi", Status::Delivered);
-        let streaming = Message::new("b", crate::state::Sender::Agent, 2.0, "half", Status::Delivered);
-        streaming.streaming.set(true);
-        state.messages.set(vec![done, streaming]);
-        state.conversation.set(Some("c".into()));
+        let streaming = Message::new("b", crate::state::Sender::Agent, 2.0, "half", Status::Delivered).with_streaming();
+        state.stage().set_messages(vec![done, streaming]);
+        state.stage().set_conversation(Some("c".into()));
         let snap = Snapshot::of(&state);
         assert_eq!(snap.messages.len(), 1);
         let back = Snapshot::parse(&snap.to_text()).unwrap();
@@ -151,8 +153,8 @@ mod tests {
             ..Default::default()
         };
         let restored = snap.for_restore();
-        assert_eq!(restored.messages[0].message_state["status"], "failed");
-        assert_eq!(restored.messages[1].message_state["status"], "queued");
+        assert_eq!(restored.messages[0].message_state.status, Some(Status::Failed));
+        assert_eq!(restored.messages[1].message_state.status, Some(Status::Queued));
     }
 
     #[test]
@@ -162,10 +164,10 @@ mod tests {
         assert!(merge(&mut a, &b));
         let ids: Vec<&str> = a.iter().map(|m| m.id.as_str()).collect();
         assert_eq!(ids, ["1", "2", "3"]);
-        assert_eq!(a[2].message_state["status"], "delivered");
+        assert_eq!(a[2].message_state.status, Some(Status::Delivered));
         assert!(!merge(&mut a, &b), "idempotent");
         let mut older = vec![msg("3", 3.0, "failed")];
         merge(&mut older, &[msg("3", 3.0, "sending")]);
-        assert_eq!(older[0].message_state["status"], "sending", "further along wins");
+        assert_eq!(older[0].message_state.status, Some(Status::Sending), "further along wins");
     }
 }

@@ -7,7 +7,8 @@
 //! `/// <reference path="colloquy.d.ts" />` or a tsconfig `include`.
 
 use crate::config::{
-    Action, AgentConfig, Analytics, Attachments, Field, Mode, Persist, Position, Schedule, Scheme, Theme, Visibility,
+    Action, ActionKind, AgentConfig, Analytics, Attachments, Field, FieldKind, Mode, Persist, Position, Schedule,
+    Scheme, Theme, Visibility,
 };
 use crate::events::catalogue::*;
 use crate::events::dialects::{
@@ -36,6 +37,8 @@ pub fn definitions() -> String {
         decl::<ContentItem>(&cfg),
         decl::<AgentKind>(&cfg),
         decl::<AgentMessage>(&cfg),
+        decl::<Status>(&cfg),
+        decl::<MessageState>(&cfg),
         decl::<ThreadMessage>(&cfg),
         decl::<DeltaItem>(&cfg),
         decl::<Delta>(&cfg),
@@ -60,7 +63,9 @@ pub fn definitions() -> String {
         decl::<Position>(&cfg),
         decl::<Scheme>(&cfg),
         decl::<Theme>(&cfg),
+        decl::<FieldKind>(&cfg),
         decl::<Field>(&cfg),
+        decl::<ActionKind>(&cfg),
         decl::<Action>(&cfg),
         decl::<Visibility>(&cfg),
         decl::<Schedule>(&cfg),
@@ -82,6 +87,12 @@ pub fn definitions() -> String {
         out.push('\n');
     }
     out.push_str(HOST_API);
+    // Every canonical event is also a DOM event on the host element.
+    out.push_str("\ninterface HTMLElementEventMap {\n");
+    for name in crate::events::EVENT_NAMES {
+        out.push_str(&format!("  \"colloquy:{name}\": CustomEvent<Colloquy.EventOf<\"{name}\">>;\n"));
+    }
+    out.push_str("}\n");
     out
 }
 
@@ -225,13 +236,6 @@ interface Window {
   ChaskWidget: Colloquy.ChaskStatic;
   saEvents: Colloquy.SaEvents;
 }
-
-interface HTMLElementEventMap {
-  "colloquy:chat:ready": CustomEvent<Colloquy.EventOf<"chat:ready">>;
-  "colloquy:send": CustomEvent<Colloquy.EventOf<"send">>;
-  "colloquy:receive": CustomEvent<Colloquy.EventOf<"receive">>;
-  "colloquy:error": CustomEvent<Colloquy.EventOf<"error">>;
-}
 "#;
 
 #[cfg(test)]
@@ -267,5 +271,23 @@ mod tests {
         for name in crate::events::EVENT_NAMES {
             assert!(api.contains(&format!("\"{name}\"")), "event {name}");
         }
+    }
+
+    /// The `Config` interface lists exactly the keys the config reader knows.
+    #[test]
+    fn the_config_interface_matches_the_config_keys() {
+        let api = definitions();
+        let start = api.find("  interface Config {").expect("Config interface");
+        let body = &api[start..start + api[start..].find("\n  }\n").expect("end of Config")];
+        let declared: Vec<&str> = body
+            .lines()
+            .filter_map(|l| l.strip_prefix("    ").and_then(|l| l.split_once("?:")).map(|(k, _)| k))
+            .filter(|k| !k.starts_with(['/', '*']))
+            .collect();
+        let mut known: Vec<&str> = crate::config::KNOWN.to_vec();
+        let mut declared_sorted = declared.clone();
+        known.sort_unstable();
+        declared_sorted.sort_unstable();
+        assert_eq!(declared_sorted, known, "the Config interface and config::KNOWN drifted apart");
     }
 }

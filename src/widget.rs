@@ -13,7 +13,6 @@ use crate::chat::{Chat, ChatHandle};
 use crate::components::Widget;
 use crate::config::{AgentConfig, Config, ConfigIssue, Persist};
 use crate::events::{Dispatcher, ErrorCode, Event, HandlerId, HostSink, Runtime, WidgetError};
-use crate::i18n::Locale;
 use crate::layout::frame_size;
 use crate::web::WebRuntime;
 use crate::web::bridge::{Bridge, HostMessage, HostRegistration, Init, Link, StoredItems, WidgetMessage};
@@ -37,9 +36,7 @@ pub fn build_chat(config: Config, rt: Rc<dyn Runtime>, sink: Rc<dyn HostSink>) -
         AgentConfig::Http { url } => Rc::new(crate::agent::http::HttpAgent::new(url)),
     };
     let dispatcher = Dispatcher::new(rt.clone(), sink);
-    let chat = Chat::new(config, dispatcher, rt, agent);
-    chat.state.locale.set(Locale::from_code(&chat.config.locale));
-    chat
+    Chat::new(config, dispatcher, rt, agent)
 }
 
 /// Reports configuration problems: console message naming the field, and `error` events.
@@ -185,7 +182,7 @@ fn init(session: &Shared, init: Init) {
     }
     report_config_issues(&chat, &issues, &unknown);
     let (bridge, state) = (s.bridge.clone(), chat.state);
-    state.viewport.set((page.width, page.height));
+    chat.set_viewport(page.width, page.height);
     let handle = mount(s.root.clone(), chat.clone());
     s.unmount = Some(Box::new(move || drop(handle)));
     // Sync the iframe's size with what is visible (an outside-world sync: an Effect).
@@ -236,7 +233,7 @@ fn handle(session: &Shared, msg: HostMessage) {
         }
         HostMessage::Resize { width, height } => {
             if let Some(chat) = &s.chat {
-                chat.state.viewport.set((width, height));
+                chat.set_viewport(width, height);
             }
         }
         HostMessage::On(h) => {

@@ -314,7 +314,7 @@ async fn restart_asks_first_then_clears_the_conversation() {
 async fn set_locale_translates_the_ui() {
     let w = widget(serde_json::json!({"locale": "pt"})).await;
     assert!(w.find("button[aria-label='Abrir chat']").is_some());
-    w.chat.state.locale.set(colloquy::i18n::Locale::Es);
+    w.chat.set_locale(colloquy::i18n::Locale::Es);
     w.wait("Spanish", |m| m.find("button[aria-label='Abrir chat']")).await;
     w.find("button[aria-label='Abrir chat']").unwrap().click();
     w.wait("the Spanish message box", |m| m.find("textarea[aria-label='Mensaje']")).await;
@@ -354,7 +354,11 @@ async fn a_reader_who_scrolled_up_gets_a_new_messages_pill() {
         from: Default::default(),
         agent_name: None,
     };
-    w.chat.state.push(colloquy::state::Message::from_agent(&agent));
+    w.chat.stage(|s| {
+        let mut messages = w.chat.state.messages.get_untracked();
+        messages.push(colloquy::state::Message::from_agent(&agent));
+        s.set_messages(messages);
+    });
     let pill = w.wait("the pill", |m| m.find(".cq-pill")).await;
     assert_eq!(scroller.scroll_top(), 0, "the reader was not yanked down");
     pill.click();

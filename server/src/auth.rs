@@ -98,7 +98,7 @@ mod tests {
     #[test]
     fn the_widget_reads_the_expiry_of_minted_tokens() {
         let token = mint(SECRET, "visitor", 1_000, 60);
-        assert!(!colloquy::chat::jwt_expired(&token, 1_059_000.0));
-        assert!(colloquy::chat::jwt_expired(&token, 1_060_000.0));
+        assert!(!colloquy::chat::tokens::jwt_expired(&token, 1_059_000.0));
+        assert!(colloquy::chat::tokens::jwt_expired(&token, 1_060_000.0));
     }
 }

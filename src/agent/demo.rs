@@ -247,7 +247,7 @@ impl Agent for DemoAgent {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::events::dispatcher::testing::TestRuntime;
+    use crate::events::testing::TestRuntime;
     use futures::executor::LocalPool;
 
     fn request(text: &str) -> AgentRequest {

@@ -1,10 +1,12 @@
 //! The controller's flows, natively: intents in, events out (in order, with their payloads).
 
+use super::tokens::jwt_expired;
 use super::*;
 use crate::agent::demo::{DemoAgent, DemoOptions};
-use crate::events::Api;
-use crate::events::dispatcher::testing::{Behaviour, RecordingSink, TestHandler, TestRuntime};
+use crate::events::testing::{Behaviour, RecordingSink, TestHandler, TestRuntime};
+use crate::events::{AgentMessage, Api, MessageState};
 use futures::executor::LocalPool;
+use serde_json::{Value, json};
 
 struct Fixture {
     pool: LocalPool,
@@ -107,6 +109,28 @@ fn a_message_round_trip() {
     assert_eq!(ms[0].status.get_untracked(), Status::Delivered);
     assert_eq!(ms[1].text.get_untracked(), "You said: hello");
     assert!(!ms[1].streaming.get_untracked());
+}
+
+/// A delta's payload carries the delta: the message so far travels once, empty, with the first
+/// delta (the host side accumulates it), so payloads do not grow with the reply.
+#[test]
+fn delta_payloads_do_not_grow_with_the_reply() {
+    let mut f = Fixture::started(Config::default());
+    f.chat.send("/long 300".into(), vec![]);
+    f.settle();
+    let deltas = f.payloads("pre:stream:delta");
+    assert!(deltas.len() >= 300, "{} deltas", deltas.len());
+    let first = &deltas[0]["message"];
+    assert_eq!(first["content"][0]["text"], "", "the message so far starts empty");
+    assert_eq!(first["id"], deltas[0]["messageId"]);
+    assert!(deltas[1..].iter().all(|d| d.get("message").is_none()), "sent once per message");
+    let size = |d: &Value| d.to_string().len();
+    let largest_later = deltas[1..].iter().map(size).max().unwrap();
+    let typical = size(&deltas[1]);
+    assert!(largest_later < typical + 200, "payloads stay the size of a delta: {largest_later} vs {typical}");
+    let streamed: String = deltas.iter().map(|d| d["delta"]["content"][0]["text"].as_str().unwrap_or("")).collect();
+    let ms = f.chat.state.messages.get_untracked();
+    assert_eq!(ms[1].text.get_untracked(), streamed, "every delta rendered, in order");
 }
 
 #[test]
@@ -282,7 +306,7 @@ fn actions_lead_feedback_files_and_user() {
     let mut f = Fixture::started(Config::default());
     let link = Action {
         id: "docs".into(),
-        kind: "link".into(),
+        kind: ActionKind::Link,
         label: Some("Docs".into()),
         primary: false,
         url: Some("https://example.com/docs".into()),
@@ -358,9 +382,14 @@ fn load_thread_rejects_malformed_messages() {
         id: "a".into(),
         sender: "user".into(),
         content: vec![ContentItem::text("a-0", "earlier")],
-        message_state: json!({"timestamp": 1.0}),
+        message_state: MessageState { timestamp: Some(1.0), ..MessageState::default() },
     };
-    let bad = ThreadMessage { id: "b".into(), sender: "alien".into(), content: vec![], message_state: Value::Null };
+    let bad = ThreadMessage {
+        id: "b".into(),
+        sender: "alien".into(),
+        content: vec![],
+        message_state: MessageState::default(),
+    };
     f.chat.load_thread(vec![good, bad]);
     f.settle();
     assert_eq!(f.chat.state.messages.get_untracked().len(), 1);
@@ -402,7 +431,7 @@ fn every_queued_message_goes_out_when_back_online() {
         let m = Message::new(text, Sender::User, 1.0, text, Status::Queued);
         f.chat.state.push(m);
     }
-    f.chat.conversation();
+    f.chat.ensure_conversation();
     f.chat.resend_queued();
     f.settle();
     let replies: Vec<String> = f

@@ -1,9 +1,9 @@
 //! Actions: the configured ones (seed 001: buttons, forms, links) and the buttons inside agent
 //! responses, plus the welcome screen that offers the configured actions up front.
 
-use super::form::{Form, FormField};
+use super::form::Form;
 use crate::chat::use_chat;
-use crate::config::Action;
+use crate::config::{Action, ActionKind};
 use crate::events::ContentItem;
 use crate::i18n::Key;
 use leptos::prelude::*;
@@ -43,8 +43,8 @@ fn ConfigAction(
     let chat = use_chat();
     let label = action.label.clone().unwrap_or_else(|| action.id.clone());
     let class = if action.primary { "cq-action cq-action--primary" } else { "cq-action" };
-    match action.kind.as_str() {
-        "link" => {
+    match action.kind {
+        ActionKind::Link => {
             let url = action.url.clone().unwrap_or_default();
             view! {
                 <a
@@ -59,8 +59,8 @@ fn ConfigAction(
             }
             .into_any()
         }
-        "form" => {
-            let fields: Vec<FormField> = action.fields.iter().map(FormField::from_config).collect();
+        ActionKind::Form => {
+            let fields = action.fields.clone();
             let title = action.label.clone();
             view! {
                 <Form
@@ -71,7 +71,7 @@ fn ConfigAction(
             }
             .into_any()
         }
-        _ => view! {
+        ActionKind::Button => view! {
             <button
                 class=class
                 type="button"

@@ -21,7 +21,7 @@ pub fn FeedbackControls(
 ) -> impl IntoView {
     let chat = use_chat();
     let state = chat.get().state;
-    let rated = message.feedback.clone();
+    let rated = message.feedback();
     let (open, set_open) = signal(false);
     let (thanked, set_thanked) = signal(false);
     let (chosen, set_chosen) = signal(Vec::<Key>::new());

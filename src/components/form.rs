@@ -3,33 +3,13 @@
 //! once.
 
 use crate::chat::use_chat;
-use crate::config::Field;
+use crate::config::{Field, FieldKind};
 use crate::i18n::Key;
 use leptos::prelude::*;
 use serde_json::{Map, Value};
 use std::sync::atomic::{AtomicU32, Ordering};
 
 static FORMS: AtomicU32 = AtomicU32::new(0);
-
-/// A field to render.
-#[derive(Clone, Debug, PartialEq)]
-pub struct FormField {
-    /// Key in the submitted data.
-    pub key: String,
-    /// Label (the accessible name).
-    pub label: String,
-    /// Must be filled in.
-    pub required: bool,
-    /// `text`, `email`, `tel`, `textarea`.
-    pub kind: String,
-}
-
-impl FormField {
-    /// A field from the config.
-    pub fn from_config(f: &Field) -> Self {
-        FormField { key: f.key.clone(), label: f.label.clone(), required: f.required, kind: f.kind.clone() }
-    }
-}
 
 /// Whether `s` looks like an email address (one `@`, a dotted domain, no spaces).
 pub fn valid_email(s: &str) -> bool {
@@ -47,15 +27,15 @@ pub fn valid_phone(s: &str) -> bool {
 }
 
 /// The problem with `value` for `field`, if any.
-pub fn validate(field: &FormField, value: &str) -> Option<Key> {
+pub fn validate(field: &Field, value: &str) -> Option<Key> {
     let value = value.trim();
     if value.is_empty() {
         return field.required.then_some(Key::Required);
     }
-    match field.kind.as_str() {
-        "email" if !valid_email(value) => Some(Key::InvalidEmail),
-        "tel" if !valid_phone(value) => Some(Key::InvalidPhone),
-        _ => None,
+    match field.kind {
+        FieldKind::Email if !valid_email(value) => Some(Key::InvalidEmail),
+        FieldKind::Tel if !valid_phone(value) => Some(Key::InvalidPhone),
+        FieldKind::Text | FieldKind::Email | FieldKind::Tel | FieldKind::Textarea => None,
     }
 }
 
@@ -63,7 +43,7 @@ pub fn validate(field: &FormField, value: &str) -> Option<Key> {
 #[component]
 pub fn Form(
     /// The fields.
-    fields: Vec<FormField>,
+    fields: Vec<Field>,
     /// Heading above the fields.
     title: Option<String>,
     /// Receives the values (trimmed) by key.
@@ -120,10 +100,10 @@ pub fn Form(
                             errors.update(|e| e[i] = None);
                         }
                     };
-                    let input_type = match field.kind.as_str() {
-                        "email" => "email",
-                        "tel" => "tel",
-                        _ => "text",
+                    let input_type = match field.kind {
+                        FieldKind::Email => "email",
+                        FieldKind::Tel => "tel",
+                        FieldKind::Text | FieldKind::Textarea => "text",
                     };
                     let autocomplete = match field.key.as_str() {
                         "name" => "name",
@@ -131,7 +111,7 @@ pub fn Form(
                         "phone" => "tel",
                         _ => "on",
                     };
-                    let control = if field.kind == "textarea" {
+                    let control = if field.kind == FieldKind::Textarea {
                         view! {
                             <textarea
                                 id=id.clone()
@@ -196,8 +176,8 @@ pub fn Form(
 mod tests {
     use super::*;
 
-    fn field(kind: &str, required: bool) -> FormField {
-        FormField { key: "k".into(), label: "L".into(), required, kind: kind.into() }
+    fn field(kind: &str, required: bool) -> Field {
+        Field { key: "k".into(), label: "L".into(), required, kind: FieldKind::parse(kind).unwrap() }
     }
 
     #[test]

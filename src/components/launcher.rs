@@ -80,7 +80,7 @@ fn Greeting() -> impl IntoView {
                 class="cq-greeting-dismiss"
                 type="button"
                 aria-label=move || state.t(Key::Dismiss)
-                on:click=move |_| state.greeting.set(false)
+                on:click=move |_| chat.get().dismiss_greeting()
             >
                 <Svg icon=Icon::Close size=14 />
             </button>

@@ -1,7 +1,8 @@
 //! The lead capture form (`lead:captured`): name, email, phone and custom fields from config.
 
-use super::form::{Form, FormField};
+use super::form::Form;
 use crate::chat::use_chat;
+use crate::config::Field;
 use crate::i18n::{Key, lead_label};
 use leptos::prelude::*;
 
@@ -13,10 +14,8 @@ pub fn LeadForm() -> impl IntoView {
     let configured = chat.get().config.lead_fields.clone();
     move || {
         let locale = state.locale.get();
-        let fields: Vec<FormField> = configured
-            .iter()
-            .map(|f| FormField { label: lead_label(locale, &f.key, &f.label), ..FormField::from_config(f) })
-            .collect();
+        let fields: Vec<Field> =
+            configured.iter().map(|f| Field { label: lead_label(locale, &f.key, &f.label), ..f.clone() }).collect();
         view! {
             <Form
                 fields

@@ -9,9 +9,9 @@ use leptos::prelude::*;
 #[component]
 pub fn Markdown(
     /// The markdown source.
-    text: ArcRwSignal<String>,
+    text: ArcReadSignal<String>,
     /// Whether more text is coming.
-    streaming: ArcRwSignal<bool>,
+    streaming: ArcReadSignal<bool>,
 ) -> impl IntoView {
     let root = NodeRef::<Div>::new();
     let renderer = StoredValue::new_local(None::<MarkdownView>);

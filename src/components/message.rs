@@ -82,7 +82,7 @@ fn UserMessage(
 ) -> impl IntoView {
     let chat = use_chat();
     let state = chat.get().state;
-    let status = message.status.clone();
+    let status = message.status();
     let failed = {
         let status = status.clone();
         move || matches!(status.get(), Status::Failed | Status::Queued)
@@ -98,9 +98,9 @@ fn UserMessage(
         })
     };
     let id = message.id.clone();
-    let status_attr = message.status.clone();
+    let status_attr = message.status();
     let files = message.attachments.clone();
-    let text = message.text.clone();
+    let text = message.text();
     view! {
         <div
             class="cq-message cq-message--user"
@@ -149,14 +149,14 @@ fn AgentMessageRow(
 ) -> impl IntoView {
     let human = message.sender == Sender::Human;
     let name = message.agent_name.clone();
-    let streaming = message.streaming.clone();
+    let streaming = message.streaming();
     let done = {
         let streaming = streaming.clone();
         move || !streaming.get()
     };
-    let items = message.items.clone();
+    let items = message.items();
     let id = message.id.clone();
-    let text = message.text.clone();
+    let text = message.text();
     let feedback_message = message.clone();
     view! {
         <div
@@ -166,7 +166,7 @@ fn AgentMessageRow(
         >
             {name.map(|n| view! { <p class="cq-author">{n}</p> })}
             <div class="cq-bubble">
-                <Markdown text=text streaming=message.streaming.clone() />
+                <Markdown text=text streaming=message.streaming() />
             </div>
             {move || {
                 let id = id.clone();

@@ -6,13 +6,12 @@ use crate::agent::demo::DemoAgent;
 use crate::chat::{Chat, ChatHandle};
 use crate::components::Widget;
 use crate::config::{Config, Scheme};
-use crate::events::{ContentItem, Dispatcher, HostSink, ViewState};
+use crate::events::{ContentItem, Delivery, Dispatcher, HostSink, ViewState};
 use crate::layout::{frame_size, is_phone};
 use crate::state::{Handoff, Message, Notice, Sender, Status};
 use crate::web::WebRuntime;
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
-use serde_json::Value;
 use std::rc::Rc;
 
 /// Every gallery state: (name, what it shows).
@@ -35,7 +34,7 @@ pub const T: f64 = 1_794_825_720_000.0;
 struct Quiet;
 
 impl HostSink for Quiet {
-    fn dom_event(&self, _: &str, _: &Value) {}
+    fn dom_event(&self, _: &Delivery) {}
 }
 
 fn gallery_config(scheme: Scheme) -> Config {
@@ -50,9 +49,7 @@ fn gallery_config(scheme: Scheme) -> Config {
 }
 
 fn agent(id: &str, minutes: f64, text: &str, items: Vec<ContentItem>) -> Message {
-    let m = Message::new(id, Sender::Agent, T + minutes * 60_000.0, text, Status::Delivered);
-    m.items.set(items);
-    m
+    Message::new(id, Sender::Agent, T + minutes * 60_000.0, text, Status::Delivered).with_items(items)
 }
 
 fn user(id: &str, minutes: f64, text: &str, status: Status) -> Message {
@@ -71,77 +68,78 @@ pub fn fixture(state: &str, scheme: Scheme, viewport: (f64, f64)) -> Rc<Chat> {
         rt.clone(),
         Rc::new(DemoAgent::new(rt, Default::default())),
     );
-    let s = chat.state;
-    s.ready.set(true);
-    s.viewport.set(viewport);
-    s.view.set(if state == "closed" { ViewState::CLOSED } else { ViewState::OPEN });
-    s.greeting.set(state == "closed");
-    s.conversation.set((state != "open-empty" && state != "closed").then(|| "c-gallery".into()));
-    let messages = match state {
-        "closed" => {
-            s.unread.set(2);
-            vec![]
+    chat.stage(|s| {
+        s.set_ready(true);
+        s.set_viewport(viewport);
+        s.set_view(if state == "closed" { ViewState::CLOSED } else { ViewState::OPEN });
+        s.set_greeting(state == "closed");
+        s.set_conversation((state != "open-empty" && state != "closed").then(|| "c-gallery".into()));
+        let messages = match state {
+            "closed" => {
+                s.set_unread(2);
+                vec![]
+            }
+            "open-empty" => vec![],
+            "markdown" | "maximized" => {
+                vec![user("u1", 0.0, "How do your trail shoes fit?", Status::Read), agent("r1", 0.5, MARKDOWN, vec![])]
+            }
+            "streaming" => {
+                let m = agent("r1", 0.5, "Sure! Our return policy is simple: you have **60 days** to send", vec![])
+                    .with_streaming();
+                vec![user("u1", 0.0, "What's your return policy?", Status::Delivered), m]
+            }
+            "actions" => vec![
+                user("u1", 0.0, "/actions", Status::Delivered),
+                agent(
+                    "r1",
+                    0.2,
+                    "Here is what you can do from the chat:",
+                    vec![ContentItem { id: "r1-1".into(), kind: "actions".into(), ..Default::default() }],
+                ),
+            ],
+            "lead" => vec![
+                user("u1", 0.0, "Can someone call me back?", Status::Delivered),
+                agent(
+                    "r1",
+                    0.2,
+                    "Leave your details and our team will get back to you.",
+                    vec![ContentItem { id: "r1-1".into(), kind: "lead_form".into(), ..Default::default() }],
+                ),
+            ],
+            "feedback" => vec![
+                user("u1", 0.0, "Do you ship to Canada?", Status::Delivered),
+                agent("r1", 0.2, "Yes! Delivery to Canada takes **3–5 business days** and is free over $50.", vec![]),
+            ],
+            "handoff" => {
+                s.set_handoff(Handoff::Connected("Dana".into()));
+                let mut human = Message::new(
+                    "h1",
+                    Sender::Human,
+                    T + 3.0 * 60_000.0,
+                    "Hi, I'm Dana. How can I help?",
+                    Status::Delivered,
+                );
+                human.agent_name = Some("Dana".into());
+                vec![
+                    user("u1", 0.0, "I'd like to talk to a person", Status::Read),
+                    agent("r1", 0.2, "Let me connect you with a member of our team.", vec![]),
+                    Message::notice("n1", T + 60_000.0, Notice::Queued(Some(2))),
+                    Message::notice("n2", T + 2.0 * 60_000.0, Notice::Connected("Dana".into())),
+                    human,
+                ]
+            }
+            "error" => vec![
+                user("u1", 0.0, "Where is my order A-1042?", Status::Delivered),
+                agent("r1", 0.2, "It shipped yesterday and arrives Thursday.", vec![]),
+                user("u2", 1.0, "Can I change the address?", Status::Failed),
+            ],
+            _ => vec![],
+        };
+        s.set_messages(messages);
+        if state == "maximized" {
+            s.set_maximized(true);
         }
-        "open-empty" => vec![],
-        "markdown" | "maximized" => {
-            vec![user("u1", 0.0, "How do your trail shoes fit?", Status::Read), agent("r1", 0.5, MARKDOWN, vec![])]
-        }
-        "streaming" => {
-            let m = agent("r1", 0.5, "Sure! Our return policy is simple: you have **60 days** to send", vec![]);
-            m.streaming.set(true);
-            vec![user("u1", 0.0, "What's your return policy?", Status::Delivered), m]
-        }
-        "actions" => vec![
-            user("u1", 0.0, "/actions", Status::Delivered),
-            agent(
-                "r1",
-                0.2,
-                "Here is what you can do from the chat:",
-                vec![ContentItem { id: "r1-1".into(), kind: "actions".into(), ..Default::default() }],
-            ),
-        ],
-        "lead" => vec![
-            user("u1", 0.0, "Can someone call me back?", Status::Delivered),
-            agent(
-                "r1",
-                0.2,
-                "Leave your details and our team will get back to you.",
-                vec![ContentItem { id: "r1-1".into(), kind: "lead_form".into(), ..Default::default() }],
-            ),
-        ],
-        "feedback" => vec![
-            user("u1", 0.0, "Do you ship to Canada?", Status::Delivered),
-            agent("r1", 0.2, "Yes! Delivery to Canada takes **3–5 business days** and is free over $50.", vec![]),
-        ],
-        "handoff" => {
-            s.handoff.set(Handoff::Connected("Dana".into()));
-            let mut human = Message::new(
-                "h1",
-                Sender::Human,
-                T + 3.0 * 60_000.0,
-                "Hi, I'm Dana. How can I help?",
-                Status::Delivered,
-            );
-            human.agent_name = Some("Dana".into());
-            vec![
-                user("u1", 0.0, "I'd like to talk to a person", Status::Read),
-                agent("r1", 0.2, "Let me connect you with a member of our team.", vec![]),
-                Message::notice("n1", T + 60_000.0, Notice::Queued(Some(2))),
-                Message::notice("n2", T + 2.0 * 60_000.0, Notice::Connected("Dana".into())),
-                human,
-            ]
-        }
-        "error" => vec![
-            user("u1", 0.0, "Where is my order A-1042?", Status::Delivered),
-            agent("r1", 0.2, "It shipped yesterday and arrives Thursday.", vec![]),
-            user("u2", 1.0, "Can I change the address?", Status::Failed),
-        ],
-        _ => vec![],
-    };
-    s.messages.set(messages);
-    if state == "maximized" {
-        s.maximized.set(true);
-    }
+    });
     chat
 }
 

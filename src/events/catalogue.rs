@@ -228,9 +228,96 @@ pub struct ThreadMessage {
     pub sender: String,
     /// Content items (`[{type: "text", text}]` for user messages).
     pub content: Vec<ContentItem>,
-    /// State of the message: `timestamp` (epoch ms), `status`, `from`, `agentName`.
-    #[serde(default)]
-    pub message_state: Value,
+    /// State of the message: `timestamp`, `status`, `from`, `agentName`, `attachments`.
+    #[serde(default, deserialize_with = "null_as_default")]
+    #[cfg_attr(test, ts(as = "Option<MessageState>", optional))]
+    pub message_state: MessageState,
+}
+
+/// `messageState` of a thread message: what the widget keeps besides the content. Keys the widget
+/// does not know are kept as they are.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(TS))]
+#[serde(rename_all = "camelCase")]
+pub struct MessageState {
+    /// Epoch milliseconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(test, ts(optional))]
+    pub timestamp: Option<f64>,
+    /// Delivery status; a value the widget does not know reads as none (delivered).
+    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "lenient_status")]
+    #[cfg_attr(test, ts(optional))]
+    pub status: Option<Status>,
+    /// Who wrote it: `user`, `agent` or `human`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(test, ts(optional))]
+    pub from: Option<String>,
+    /// The human agent's name (human messages).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(test, ts(optional))]
+    pub agent_name: Option<String>,
+    /// Files attached (user messages).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(test, ts(as = "Option<Vec<Attachment>>", optional))]
+    pub attachments: Vec<Attachment>,
+    /// The host's own keys.
+    #[serde(flatten)]
+    #[cfg_attr(test, ts(skip))]
+    pub extra: Map<String, Value>,
+}
+
+fn null_as_default<'de, D: serde::Deserializer<'de>, T: Default + Deserialize<'de>>(d: D) -> Result<T, D::Error> {
+    Ok(Option::<T>::deserialize(d)?.unwrap_or_default())
+}
+
+fn lenient_status<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Status>, D::Error> {
+    Ok(Option::<Value>::deserialize(d)?.and_then(|v| v.as_str().and_then(Status::parse)))
+}
+
+/// Delivery status of a message (seed 002's `ChatMessage.status`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(TS))]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    /// Handed to the transport.
+    Sending,
+    /// Accepted by the agent.
+    Sent,
+    /// The agent answered.
+    Delivered,
+    /// A human agent read it.
+    Read,
+    /// Not delivered; can be retried.
+    Failed,
+    /// Waiting for the network: sent automatically when the browser is back online.
+    Queued,
+}
+
+impl Status {
+    /// CSS modifier and wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Sending => "sending",
+            Status::Sent => "sent",
+            Status::Delivered => "delivered",
+            Status::Read => "read",
+            Status::Failed => "failed",
+            Status::Queued => "queued",
+        }
+    }
+
+    /// Reads a wire name.
+    pub fn parse(s: &str) -> Option<Status> {
+        Some(match s {
+            "sending" => Status::Sending,
+            "sent" => Status::Sent,
+            "delivered" => Status::Delivered,
+            "read" => Status::Read,
+            "failed" => Status::Failed,
+            "queued" => Status::Queued,
+            _ => return None,
+        })
+    }
 }
 
 /// One chunk of a streamed reply (`delta.content[]` in seed 004).
@@ -270,8 +357,13 @@ pub struct StreamDelta {
     pub run_id: String,
     /// This chunk.
     pub delta: Delta,
-    /// The message so far (all previous deltas accumulated).
-    pub message: AgentMessage,
+    /// The message so far (all previous deltas accumulated). The widget sends it with the first
+    /// delta of a message only (no text yet); for every later delta the host side (`embed.js`)
+    /// fills it in from the deltas before, so a delta costs what it carries, however long the
+    /// message already is (docs/bridge.md, "Streams"). Host handlers always see it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(test, ts(as = "AgentMessage"))]
+    pub message: Option<AgentMessage>,
 }
 
 /// Where an `action:triggered` came from.
@@ -659,6 +751,15 @@ impl Event {
     /// Applies what a handler of a mutable event changed in `value` (the payload it was given).
     /// Only the documented mutable fields are read; a field of the wrong shape is an error and
     /// nothing is applied.
+    /// The stream a delivery of this event belongs to (the streamed message's id): the host side
+    /// keeps the message so far per stream (see [`StreamDelta::message`]).
+    pub fn stream_key(&self) -> Option<&str> {
+        match self {
+            Event::PreStreamDelta(d) => Some(&d.message_id),
+            _ => None,
+        }
+    }
+
     pub fn with_rewrite(&self, value: &Value) -> Result<Event, String> {
         fn at<T: serde::de::DeserializeOwned>(value: &Value, pointer: &str) -> Result<T, String> {
             let field = value.pointer(pointer).ok_or_else(|| format!("`{}` is missing", dotted(pointer)))?;
@@ -748,14 +849,14 @@ mod tests {
                 role: "assistant".into(),
                 content: vec![DeltaItem { id: "r-0".into(), response_type: "text".into(), text: "Hel".into() }],
             },
-            message: AgentMessage {
+            message: Some(AgentMessage {
                 id: "r".into(),
                 thread_id: "t".into(),
                 content: vec![],
                 timestamp: 0.0,
                 from: AgentKind::Bot,
                 agent_name: None,
-            },
+            }),
         });
         let mut suppressed = ev.to_value();
         suppressed["delta"]["content"] = json!([]);

@@ -28,6 +28,22 @@ pub enum Api {
 }
 
 impl Api {
+    /// Whether a handler registered late still gets the last delivery of `name` (`chat:ready`
+    /// and the last `view:change` natively, Chask's `onReady`).
+    pub fn is_sticky(self, name: &str) -> bool {
+        match self {
+            Api::Native => matches!(name, "chat:ready" | "view:change"),
+            Api::Chask => name == "onReady",
+            Api::ChatSpark | Api::Sa | Api::Dom => false,
+        }
+    }
+
+    /// Whether a new subscriber first gets every earlier delivery, with its original timestamp
+    /// (`saEvents.subscribe`, seed 003).
+    pub fn replays_history(self) -> bool {
+        self == Api::Sa
+    }
+
     /// The protocol name of the API.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -56,6 +72,9 @@ pub struct Delivery {
     pub source: &'static str,
     /// Id of a widget element handed to the handler as `hostElement` (`userDefinedResponse`).
     pub element: Option<String>,
+    /// The stream this delivery belongs to (`pre:stream:delta`): the host side completes its
+    /// payload with the message so far.
+    pub stream: Option<String>,
 }
 
 /// Facts that dialect payloads carry besides the event itself.
@@ -226,9 +245,10 @@ pub fn deliveries(event: &Event, ctx: &Context) -> Vec<Delivery> {
         Event::UserDefinedResponse { element_id, .. } => Some(element_id.clone()),
         _ => None,
     };
+    let stream = event.stream_key().map(str::to_owned);
     let mut out = Vec::with_capacity(6);
     let mut push = |api, name: &str, payload, dates| {
-        out.push(Delivery { api, name: name.into(), payload, dates, source, element: None })
+        out.push(Delivery { api, name: name.into(), payload, dates, source, element: None, stream: None })
     };
     push(Api::Native, source, native.clone(), NO_DATES);
     if let Some(custom) = watsonx_custom_event(event) {
@@ -251,10 +271,11 @@ pub fn deliveries(event: &Event, ctx: &Context) -> Vec<Delivery> {
         push(Api::Sa, kind, to_value(SaEvent { kind, data, timestamp: ctx.at }), NO_DATES);
     }
     push(Api::Dom, source, native, NO_DATES);
-    if element.is_some() {
-        for d in out.iter_mut().filter(|d| d.api == Api::Native && d.name == source) {
+    for d in out.iter_mut().filter(|d| d.name == source && matches!(d.api, Api::Native | Api::Dom)) {
+        if d.api == Api::Native {
             d.element = element.clone();
         }
+        d.stream = stream.clone();
     }
     out
 }

@@ -15,10 +15,12 @@
 //!   whole saEvents history.
 //!
 //! The dispatcher knows nothing of JavaScript: handlers are [`Handler`] trait objects and the
-//! platform is a [`Runtime`], so these rules are tested natively.
+//! platform is a [`Runtime`], so these rules are tested natively. Nor does it know the dialects:
+//! which deliveries are sticky and which APIs replay their history are properties of [`Api`].
 
 use super::catalogue::{ErrorCode, Event, WidgetError};
 use super::dialects::{self, Api, Context, Delivery};
+use super::runtime::Runtime;
 use futures::channel::oneshot;
 use futures::future::{Either, LocalBoxFuture, select};
 use serde_json::Value;
@@ -37,32 +39,10 @@ pub trait Handler {
     fn call(&self, delivery: &Delivery) -> LocalBoxFuture<'static, HandlerResult>;
 }
 
-/// The platform the dispatcher runs on.
-pub trait Runtime {
-    /// Epoch milliseconds.
-    fn now_ms(&self) -> f64;
-    /// Resolves after `ms` milliseconds.
-    fn sleep(&self, ms: u32) -> LocalBoxFuture<'static, ()>;
-    /// Runs a future to completion in the background.
-    fn spawn(&self, fut: LocalBoxFuture<'static, ()>);
-    /// Reports a problem on the console.
-    fn console_error(&self, message: &str);
-    /// Resolves at the next animation frame (batches rendering work).
-    fn next_frame(&self) -> LocalBoxFuture<'static, ()>;
-    /// A uniformly distributed number in `[0, 1)`.
-    fn random(&self) -> f64;
-    /// The visitor's local (weekday with 0 = Sunday, minute of the day).
-    fn local_time(&self) -> (u8, u32);
-    /// Whether the browser believes it is online.
-    fn online(&self) -> bool {
-        true
-    }
-}
-
 /// Deliveries that need no registration: DOM `CustomEvent`s on the host element.
 pub trait HostSink {
-    /// Dispatches `colloquy:<name>` with `detail`.
-    fn dom_event(&self, name: &str, detail: &Value);
+    /// Dispatches `colloquy:<d.name>` with `d.payload` as `detail`.
+    fn dom_event(&self, d: &Delivery);
 }
 
 /// Identifies a registration, for `off`.
@@ -70,9 +50,6 @@ pub type HandlerId = u32;
 
 /// Handler name that receives every delivery of its API.
 pub const WILDCARD: &str = "*";
-
-/// Deliveries replayed to late subscribers: (API, name).
-const STICKY: &[(Api, &str)] = &[(Api::Native, "chat:ready"), (Api::Native, "view:change"), (Api::Chask, "onReady")];
 
 /// Default per-handler timeout.
 pub const DEFAULT_TIMEOUT_MS: u32 = 10_000;
@@ -162,11 +139,11 @@ impl Dispatcher {
             let id = st.next_id;
             st.next_id += 1;
             let reg = Registration { id, api, name: name.to_owned(), once, handler };
-            let mut replay: Vec<Delivery> =
-                st.sticky.iter().filter(|d| reg.wants(d.api, &d.name, d.source)).cloned().collect();
-            if api == Api::Sa {
-                replay = st.history.iter().filter(|d| reg.wants(d.api, &d.name, d.source)).cloned().collect();
-            }
+            // A dialect that replays its history gives a new subscriber all of it; the others
+            // get their sticky deliveries.
+            let earlier = if api.replays_history() { &st.history } else { &st.sticky };
+            let replay: Vec<Delivery> =
+                earlier.iter().filter(|d| reg.wants(d.api, &d.name, d.source)).cloned().collect();
             st.regs.push(reg);
             if !replay.is_empty() {
                 st.queue.push_back(Job::Replay { id, deliveries: replay });
@@ -252,7 +229,7 @@ impl Dispatcher {
                 continue; // already delivered, mutably
             }
             if d.api == Api::Dom {
-                self.0.sink.dom_event(&d.name, &d.payload);
+                self.0.sink.dom_event(&d);
                 continue;
             }
             self.remember(&d);
@@ -273,6 +250,7 @@ impl Dispatcher {
                 dates: &[],
                 source: name,
                 element: None,
+                stream: current.stream_key().map(str::to_owned),
             };
             if let Some(changed) = self.call(&reg, &d).await {
                 match current.with_rewrite(&changed) {
@@ -292,11 +270,11 @@ impl Dispatcher {
 
     fn remember(&self, d: &Delivery) {
         let mut st = self.0.state.borrow_mut();
-        if STICKY.iter().any(|(api, name)| *api == d.api && *name == d.name) {
+        if d.api.is_sticky(&d.name) {
             st.sticky.retain(|s| !(s.api == d.api && s.name == d.name));
             st.sticky.push(d.clone());
         }
-        if d.api == Api::Sa {
+        if d.api.replays_history() {
             st.history.push(d.clone());
         }
     }
@@ -366,145 +344,10 @@ impl Dispatcher {
 }
 
 #[cfg(test)]
-pub(crate) mod testing {
-    //! A deterministic runtime for native tests: a single-threaded executor and a manual clock.
-    use super::*;
-    use futures::executor::{LocalPool, LocalSpawner};
-    use futures::task::LocalSpawnExt;
-    use std::cell::Cell;
-
-    pub struct TestRuntime {
-        pub now: Cell<f64>,
-        spawner: LocalSpawner,
-        timers: RefCell<Vec<(f64, oneshot::Sender<()>)>>,
-        pub console: RefCell<Vec<String>>,
-        seed: Cell<u64>,
-    }
-
-    impl TestRuntime {
-        pub fn new(pool: &LocalPool) -> Rc<Self> {
-            Rc::new(TestRuntime {
-                now: Cell::new(1_000.0),
-                spawner: pool.spawner(),
-                timers: RefCell::new(Vec::new()),
-                console: RefCell::new(Vec::new()),
-                seed: Cell::new(42),
-            })
-        }
-
-        /// Moves the clock and fires the timers that are due.
-        pub fn advance(&self, ms: f64) {
-            self.now.set(self.now.get() + ms);
-            let now = self.now.get();
-            let due: Vec<_> = {
-                let mut timers = self.timers.borrow_mut();
-                let (due, rest) = timers.drain(..).partition(|(t, _)| *t <= now);
-                *timers = rest;
-                due
-            };
-            for (_, tx) in due {
-                let _ = tx.send(());
-            }
-        }
-    }
-
-    impl Runtime for TestRuntime {
-        fn now_ms(&self) -> f64 {
-            self.now.get()
-        }
-        fn sleep(&self, ms: u32) -> LocalBoxFuture<'static, ()> {
-            if ms == 0 {
-                return Box::pin(async {});
-            }
-            let (tx, rx) = oneshot::channel();
-            self.timers.borrow_mut().push((self.now.get() + f64::from(ms), tx));
-            Box::pin(async move {
-                let _ = rx.await;
-            })
-        }
-        fn spawn(&self, fut: LocalBoxFuture<'static, ()>) {
-            self.spawner.spawn_local(fut).expect("executor alive");
-        }
-        fn console_error(&self, message: &str) {
-            self.console.borrow_mut().push(message.to_owned());
-        }
-        fn next_frame(&self) -> LocalBoxFuture<'static, ()> {
-            Box::pin(async {})
-        }
-        fn local_time(&self) -> (u8, u32) {
-            (1, 10 * 60)
-        }
-        fn random(&self) -> f64 {
-            let next = self.seed.get().wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-            self.seed.set(next);
-            (next >> 11) as f64 / (1u64 << 53) as f64
-        }
-    }
-
-    #[derive(Default)]
-    pub struct RecordingSink(pub RefCell<Vec<(String, Value)>>);
-
-    impl HostSink for RecordingSink {
-        fn dom_event(&self, name: &str, detail: &Value) {
-            self.0.borrow_mut().push((name.to_owned(), detail.clone()));
-        }
-    }
-
-    /// What a test handler does when called.
-    pub enum Behaviour {
-        /// Returns at once, unchanged.
-        Record,
-        /// Rewrites the payload.
-        Rewrite(Box<dyn Fn(&mut Value)>),
-        /// Throws.
-        Throw,
-        /// Never settles.
-        Hang,
-        /// Settles after the given milliseconds of the test clock.
-        Wait(u32, Rc<TestRuntime>),
-    }
-
-    /// A handler that logs `tag:name` into a shared log.
-    pub struct TestHandler {
-        pub tag: &'static str,
-        pub log: Rc<RefCell<Vec<String>>>,
-        pub seen: Rc<RefCell<Vec<Value>>>,
-        pub behaviour: Behaviour,
-    }
-
-    impl Handler for TestHandler {
-        fn call(&self, d: &Delivery) -> LocalBoxFuture<'static, HandlerResult> {
-            self.log.borrow_mut().push(format!("{}:{}", self.tag, d.name));
-            self.seen.borrow_mut().push(d.payload.clone());
-            let mut payload = d.payload.clone();
-            match &self.behaviour {
-                Behaviour::Record => Box::pin(async { Ok(None) }),
-                Behaviour::Rewrite(f) => {
-                    f(&mut payload);
-                    Box::pin(async move { Ok(Some(payload)) })
-                }
-                Behaviour::Throw => Box::pin(async { Err("boom".to_owned()) }),
-                Behaviour::Hang => Box::pin(futures::future::pending()),
-                Behaviour::Wait(ms, rt) => {
-                    let sleep = rt.sleep(*ms);
-                    let log = self.log.clone();
-                    let tag = self.tag;
-                    Box::pin(async move {
-                        sleep.await;
-                        log.borrow_mut().push(format!("{tag}:settled"));
-                        Ok(None)
-                    })
-                }
-            }
-        }
-    }
-}
-
-#[cfg(test)]
 mod tests {
-    use super::testing::*;
     use super::*;
     use crate::events::catalogue::*;
+    use crate::events::testing::*;
     use futures::executor::LocalPool;
     use serde_json::json;
 

@@ -183,6 +183,10 @@ pub enum WidgetMessage {
         /// Id of the widget element to hand over as `payload.hostElement`.
         #[serde(skip_serializing_if = "Option::is_none")]
         element: Option<String>,
+        /// The stream the payload belongs to: the host completes `payload.message` with the
+        /// message so far (docs/bridge.md, "Streams").
+        #[serde(skip_serializing_if = "Option::is_none")]
+        stream: Option<String>,
     },
     /// Dispatch `colloquy:<name>` on the host element.
     Dom {
@@ -190,6 +194,9 @@ pub enum WidgetMessage {
         name: String,
         /// `detail`.
         detail: Value,
+        /// As for `call`; after dispatching, the host appends this delta to the stream.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        stream: Option<String>,
     },
     /// The widget's visible parts changed: resize the iframe to `width` x `height` (CSS
     /// lengths; `0px` hides it).
@@ -278,8 +285,8 @@ impl Bridge {
 }
 
 impl HostSink for Bridge {
-    fn dom_event(&self, name: &str, detail: &Value) {
-        self.send(&WidgetMessage::Dom { name: name.to_owned(), detail: detail.clone() });
+    fn dom_event(&self, d: &Delivery) {
+        self.send(&WidgetMessage::Dom { name: d.name.clone(), detail: d.payload.clone(), stream: d.stream.clone() });
     }
 }
 
@@ -311,6 +318,7 @@ impl Handler for RemoteHandler {
             dates: d.dates.iter().map(|s| (*s).to_owned()).collect(),
             bare: d.payload.is_null(),
             element: d.element.clone(),
+            stream: d.stream.clone(),
         });
         let guard = PendingGuard(self.bridge.clone(), call);
         Box::pin(async move {

@@ -24,11 +24,18 @@ pub fn append(parent: &web_sys::Node, nodes: &[Node]) {
     }
 }
 
-/// Renders markdown into an element: finished blocks once, the growing block on every update.
+/// Renders markdown into an element: finished blocks once, the growing block (the tail) again
+/// as it grows (see [`markdown::tail_due`]); between renders, new text is appended as plain text.
+/// The work per update is proportional to what arrived, not to the message.
 pub struct MarkdownView {
     stable: web_sys::Element,
     tail: web_sys::Element,
+    scan: markdown::StableScan,
     stable_len: usize,
+    /// Bytes of the tail last rendered as markdown.
+    tail_rendered: usize,
+    /// Bytes of text shown (rendered or appended plainly).
+    shown: usize,
 }
 
 impl MarkdownView {
@@ -42,24 +49,47 @@ impl MarkdownView {
         tail.set_class_name("cq-md");
         root.append_child(&stable).ok()?;
         root.append_child(&tail).ok()?;
-        Some(MarkdownView { stable, tail, stable_len: 0 })
+        Some(MarkdownView { stable, tail, scan: Default::default(), stable_len: 0, tail_rendered: 0, shown: 0 })
     }
 
     /// Brings the DOM up to `text`. `done`: the text is final (one full, exact render).
     pub fn update(&mut self, text: &str, done: bool) {
-        if done || text.len() < self.stable_len || !text.is_char_boundary(self.stable_len) {
+        if done || text.len() < self.shown || !text.is_char_boundary(self.shown) {
+            // Final, or replaced (a retried reply): start over.
             self.stable.set_text_content(None);
             self.tail.set_text_content(None);
-            append(&self.stable, &markdown::parse(text));
-            self.stable_len = if done { text.len() } else { 0 };
-            return;
+            self.scan = Default::default();
+            self.stable_len = 0;
+            self.tail_rendered = 0;
+            self.shown = 0;
+            if done {
+                append(&self.stable, &markdown::parse(text));
+                self.stable_len = text.len();
+                self.shown = text.len();
+                return;
+            }
         }
-        let end = markdown::stable_prefix(text, self.stable_len);
+        let end = self.scan.advance(text);
         if end > self.stable_len {
             append(&self.stable, &markdown::parse(&text[self.stable_len..end]));
             self.stable_len = end;
+            self.tail_rendered = 0;
+            self.tail.set_text_content(None);
+            self.shown = end;
         }
-        self.tail.set_text_content(None);
-        append(&self.tail, &markdown::parse(&text[self.stable_len..]));
+        let tail = &text[self.stable_len..];
+        if markdown::tail_due(tail.len(), self.tail_rendered) {
+            self.tail.set_text_content(None);
+            append(&self.tail, &markdown::parse(tail));
+            self.tail_rendered = tail.len();
+        } else if text.len() > self.shown {
+            // Into the innermost last element (the paragraph or code block being written).
+            let mut at: web_sys::Element = self.tail.clone();
+            while let Some(child) = at.last_element_child() {
+                at = child;
+            }
+            let _ = at.append_with_str_1(&text[self.shown..]);
+        }
+        self.shown = text.len();
     }
 }

@@ -1,7 +1,7 @@
 //! JSON <-> JS values, thrown-value descriptions, and [`DomSink`]: `colloquy:*` DOM events on an
 //! element, for a widget mounted without a host page (component tests).
 
-use crate::events::HostSink;
+use crate::events::{Delivery, HostSink};
 use serde_json::Value;
 use wasm_bindgen::{JsCast, JsValue};
 
@@ -29,12 +29,12 @@ pub fn describe_js_error(err: &JsValue) -> String {
 pub struct DomSink(pub web_sys::EventTarget);
 
 impl HostSink for DomSink {
-    fn dom_event(&self, name: &str, detail: &Value) {
+    fn dom_event(&self, d: &Delivery) {
         let init = web_sys::CustomEventInit::new();
-        init.set_detail(&to_js(detail));
+        init.set_detail(&to_js(&d.payload));
         init.set_bubbles(true);
         init.set_composed(true);
-        if let Ok(ev) = web_sys::CustomEvent::new_with_event_init_dict(&format!("colloquy:{name}"), &init) {
+        if let Ok(ev) = web_sys::CustomEvent::new_with_event_init_dict(&format!("colloquy:{}", d.name), &init) {
             let _ = self.0.dispatch_event(&ev);
         }
     }

@@ -41,8 +41,29 @@ impl Runtime for WebRuntime {
         })
     }
 
-    fn random(&self) -> f64 {
-        js_sys::Math::random()
+    fn fill_random(&self, buf: &mut [u8]) {
+        let crypto = web_sys::window().and_then(|w| w.crypto().ok());
+        // `crypto` exists in every browser the widget supports; never fall back to a weak source.
+        let crypto = crypto.expect("crypto.getRandomValues is available");
+        let _ = crypto.get_random_values_with_u8_array(buf);
+    }
+
+    fn yield_now(&self) -> LocalBoxFuture<'static, ()> {
+        // A message to ourselves is a new task without setTimeout's 4 ms clamp.
+        let (tx, rx) = futures::channel::oneshot::channel::<()>();
+        let Ok(channel) = web_sys::MessageChannel::new() else { return self.sleep(0) };
+        let tx = std::cell::Cell::new(Some(tx));
+        let wake = wasm_bindgen::closure::Closure::once_into_js(move || {
+            if let Some(tx) = tx.take() {
+                let _ = tx.send(());
+            }
+        });
+        channel.port1().set_onmessage(Some(wasm_bindgen::JsCast::unchecked_ref(&wake)));
+        let _ = channel.port2().post_message(&wasm_bindgen::JsValue::NULL);
+        Box::pin(async move {
+            let _ = rx.await;
+            drop(channel);
+        })
     }
 
     fn online(&self) -> bool {

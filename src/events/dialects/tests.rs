@@ -161,7 +161,7 @@ fn rows() -> Vec<Row> {
             thread_id: "c1".into(),
             run_id: "m1".into(),
             delta: Delta { role: "assistant".into(), content: vec![] },
-            message: agent_message(),
+            message: Some(agent_message()),
         }),
         vec![],
     );

@@ -1,14 +1,20 @@
-//! The widget's state: plain signals, changed only by [`crate::chat::Chat`].
+//! The widget's state: signals that components read and only [`crate::chat::Chat`] writes.
+//!
+//! Every signal is a read half (public: what components and persistence see) and a write half
+//! visible only inside `crate::chat`, so "only the controller changes the state" is enforced by
+//! the compiler, not by convention.
 //!
 //! Messages live in one list of cheap handles; what changes inside a message (streamed text,
 //! delivery status, feedback) is a signal of its own, so a streaming reply re-renders one text
 //! node and not the list (and the list can be virtualized by id).
 
-use crate::events::{AgentMessage, Attachment, ContentItem, ThreadMessage, ViewState};
+use crate::events::{AgentKind, AgentMessage, Attachment, ContentItem, MessageState, ThreadMessage, ViewState};
 use crate::i18n::{Key, Locale};
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
+
+pub use crate::events::Status;
 
 /// Who wrote a message.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -36,51 +42,6 @@ impl Sender {
     }
 }
 
-/// Delivery status of a message (seed 002's `ChatMessage.status`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Status {
-    /// Handed to the transport.
-    Sending,
-    /// Accepted by the agent.
-    Sent,
-    /// The agent answered.
-    Delivered,
-    /// A human agent read it.
-    Read,
-    /// Not delivered; can be retried.
-    Failed,
-    /// Waiting for the network: sent automatically when the browser is back online.
-    Queued,
-}
-
-impl Status {
-    /// CSS modifier and wire name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Status::Sending => "sending",
-            Status::Sent => "sent",
-            Status::Delivered => "delivered",
-            Status::Read => "read",
-            Status::Failed => "failed",
-            Status::Queued => "queued",
-        }
-    }
-
-    /// Reads a wire name.
-    pub fn parse(s: &str) -> Option<Status> {
-        Some(match s {
-            "sending" => Status::Sending,
-            "sent" => Status::Sent,
-            "delivered" => Status::Delivered,
-            "read" => Status::Read,
-            "failed" => Status::Failed,
-            "queued" => Status::Queued,
-            _ => return None,
-        })
-    }
-}
-
 /// A system notice in the message list.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Notice {
@@ -94,7 +55,8 @@ pub enum Notice {
     LeadThanks,
 }
 
-/// One message of the conversation.
+/// One message of the conversation. Its changing parts are signals: components read them
+/// through the accessors (`text()`, `status()`, ...); only the controller writes them.
 #[derive(Clone, Debug)]
 pub struct Message {
     /// Stable id (the key of the list).
@@ -103,16 +65,11 @@ pub struct Message {
     pub sender: Sender,
     /// Epoch milliseconds.
     pub timestamp: f64,
-    /// Text (markdown for agents); grows while streaming.
-    pub text: ArcRwSignal<String>,
-    /// Items besides the text (buttons, actions, forms, host-rendered items).
-    pub items: ArcRwSignal<Vec<ContentItem>>,
-    /// Delivery status.
-    pub status: ArcRwSignal<Status>,
-    /// Whether deltas are still arriving.
-    pub streaming: ArcRwSignal<bool>,
-    /// Thumbs up (`Some(true)`) or down, once rated.
-    pub feedback: ArcRwSignal<Option<bool>>,
+    pub(in crate::chat) text: ArcRwSignal<String>,
+    pub(in crate::chat) items: ArcRwSignal<Vec<ContentItem>>,
+    pub(in crate::chat) status: ArcRwSignal<Status>,
+    pub(in crate::chat) streaming: ArcRwSignal<bool>,
+    pub(in crate::chat) feedback: ArcRwSignal<Option<bool>>,
     /// Files attached (user messages).
     pub attachments: Vec<Attachment>,
     /// The human agent's name (human messages).
@@ -144,31 +101,68 @@ impl Message {
         Message { notice: Some(notice), ..Message::new(id, Sender::System, timestamp, "", Status::Delivered) }
     }
 
+    /// The same message with `items` (buttons, forms, host-rendered items) besides its text.
+    pub fn with_items(self, items: Vec<ContentItem>) -> Self {
+        self.items.set(items);
+        self
+    }
+
+    /// The same message, still streaming (fixtures).
+    pub fn with_streaming(self) -> Self {
+        self.streaming.set(true);
+        self
+    }
+
+    /// Text (markdown for agents); grows while streaming.
+    pub fn text(&self) -> ArcReadSignal<String> {
+        self.text.read_only()
+    }
+
+    /// Items besides the text (buttons, actions, forms, host-rendered items).
+    pub fn items(&self) -> ArcReadSignal<Vec<ContentItem>> {
+        self.items.read_only()
+    }
+
+    /// Delivery status.
+    pub fn status(&self) -> ArcReadSignal<Status> {
+        self.status.read_only()
+    }
+
+    /// Whether deltas are still arriving.
+    pub fn streaming(&self) -> ArcReadSignal<bool> {
+        self.streaming.read_only()
+    }
+
+    /// Thumbs up (`Some(true)`) or down, once rated.
+    pub fn feedback(&self) -> ArcReadSignal<Option<bool>> {
+        self.feedback.read_only()
+    }
+
     /// An agent message as received.
     pub fn from_agent(m: &AgentMessage) -> Self {
-        let sender = if m.from == crate::events::AgentKind::Human { Sender::Human } else { Sender::Agent };
-        let msg = Message {
+        let sender = if m.from == AgentKind::Human { Sender::Human } else { Sender::Agent };
+        Message {
             agent_name: m.agent_name.clone(),
             ..Message::new(&m.id, sender, m.timestamp, m.plain_text(), Status::Delivered)
-        };
-        msg.items.set(m.content.iter().filter(|c| c.kind != "text").cloned().collect());
-        msg
+        }
+        .with_items(m.content.iter().filter(|c| c.kind != "text").cloned().collect())
+    }
+
+    /// The text item and the other items, as content.
+    fn content(&self) -> Vec<ContentItem> {
+        let mut content = vec![ContentItem::text(format!("{}-0", self.id), self.text.get_untracked())];
+        content.extend(self.items.get_untracked());
+        content
     }
 
     /// The message as an [`AgentMessage`] (for feedback and button events).
     pub fn to_agent_message(&self, thread_id: &str) -> AgentMessage {
-        let mut content = vec![ContentItem::text(format!("{}-0", self.id), self.text.get_untracked())];
-        content.extend(self.items.get_untracked());
         AgentMessage {
             id: self.id.clone(),
             thread_id: thread_id.to_owned(),
-            content,
+            content: self.content(),
             timestamp: self.timestamp,
-            from: if self.sender == Sender::Human {
-                crate::events::AgentKind::Human
-            } else {
-                crate::events::AgentKind::Bot
-            },
+            from: if self.sender == Sender::Human { AgentKind::Human } else { AgentKind::Bot },
             agent_name: self.agent_name.clone(),
         }
     }
@@ -178,24 +172,18 @@ impl Message {
         if self.sender == Sender::System {
             return None;
         }
-        let mut content = vec![ContentItem::text(format!("{}-0", self.id), self.text.get_untracked())];
-        content.extend(self.items.get_untracked());
-        let mut state = json!({
-            "timestamp": self.timestamp,
-            "status": self.status.get_untracked().as_str(),
-            "from": self.sender.as_str(),
-        });
-        if let Some(name) = &self.agent_name {
-            state["agentName"] = json!(name);
-        }
-        if !self.attachments.is_empty() {
-            state["attachments"] = serde_json::to_value(&self.attachments).unwrap_or_default();
-        }
         Some(ThreadMessage {
             id: self.id.clone(),
             sender: if self.sender == Sender::User { "user" } else { "response" }.into(),
-            content,
-            message_state: state,
+            content: self.content(),
+            message_state: MessageState {
+                timestamp: Some(self.timestamp),
+                status: Some(self.status.get_untracked()),
+                from: Some(self.sender.as_str().into()),
+                agent_name: self.agent_name.clone(),
+                attachments: self.attachments.clone(),
+                ..MessageState::default()
+            },
         })
     }
 
@@ -204,22 +192,19 @@ impl Message {
         if t.id.is_empty() {
             return Err("a thread message has no `id`".into());
         }
-        let state = t.message_state.as_object();
-        let get = |k: &str| state.and_then(|s| s.get(k));
-        let sender = match (t.sender.as_str(), get("from").and_then(Value::as_str)) {
+        let state = &t.message_state;
+        let sender = match (t.sender.as_str(), state.from.as_deref()) {
             ("user", _) => Sender::User,
             ("response", Some("human")) => Sender::Human,
             ("response", _) => Sender::Agent,
             (other, _) => return Err(format!("thread message `{}` has sender `{other}`", t.id)),
         };
         let text: Vec<&str> = t.content.iter().filter(|c| c.kind == "text").filter_map(|c| c.text.as_deref()).collect();
-        let status = get("status").and_then(Value::as_str).and_then(Status::parse).unwrap_or(Status::Delivered);
-        let timestamp = get("timestamp").and_then(Value::as_f64).unwrap_or(0.0);
-        let mut m = Message::new(&t.id, sender, timestamp, text.join("\n\n"), status);
-        m.agent_name = get("agentName").and_then(Value::as_str).map(str::to_owned);
-        m.attachments = get("attachments").and_then(|a| Vec::<Attachment>::deserialize(a).ok()).unwrap_or_default();
-        m.items.set(t.content.iter().filter(|c| c.kind != "text").cloned().collect());
-        Ok(m)
+        let status = state.status.unwrap_or(Status::Delivered);
+        let mut m = Message::new(&t.id, sender, state.timestamp.unwrap_or(0.0), text.join("\n\n"), status);
+        m.agent_name = state.agent_name.clone();
+        m.attachments = state.attachments.clone();
+        Ok(m.with_items(t.content.iter().filter(|c| c.kind != "text").cloned().collect()))
     }
 }
 
@@ -235,58 +220,75 @@ pub enum Handoff {
     Connected(String),
 }
 
-/// All of the widget's state.
-#[derive(Clone, Copy, Debug)]
-pub struct ChatState {
-    /// Launcher / main window visibility.
-    pub view: RwSignal<ViewState>,
-    /// Main window maximized.
-    pub maximized: RwSignal<bool>,
-    /// Ready for input (`chat:ready` fired).
-    pub ready: RwSignal<bool>,
-    /// The conversation, oldest first.
-    pub messages: RwSignal<Vec<Message>>,
-    /// Current conversation id, once one started.
-    pub conversation: RwSignal<Option<String>>,
-    /// The conversation ended; the next message starts a new one.
-    pub ended: RwSignal<bool>,
-    /// The agent is composing a reply.
-    pub typing: RwSignal<bool>,
-    /// UI language.
-    pub locale: RwSignal<Locale>,
-    /// The host page's viewport (width, height), for the layout.
-    pub viewport: RwSignal<(f64, f64)>,
-    /// Handoff to a human.
-    pub handoff: RwSignal<Handoff>,
-    /// The visitor, as the host described them (`updateUser`).
-    pub user: RwSignal<Map<String, Value>>,
-    /// Agent messages that arrived while the window was closed.
-    pub unread: RwSignal<u32>,
-    /// The greeting bubble next to the launcher is showing.
-    pub greeting: RwSignal<bool>,
-    /// A reply is in progress (the composer offers Stop).
-    pub busy: RwSignal<bool>,
+/// Declares [`ChatState`]: each field a read signal for everyone and a write signal (`set_*`)
+/// for the controller only.
+macro_rules! chat_state {
+    ($($(#[doc = $doc:literal])* $name:ident / $set:ident : $ty:ty = $init:expr,)*) => {
+        /// All of the widget's state. Components read it; [`crate::chat::Chat`] writes it.
+        #[derive(Clone, Copy, Debug)]
+        pub struct ChatState {
+            $($(#[doc = $doc])* pub $name: ReadSignal<$ty>, pub(in crate::chat) $set: WriteSignal<$ty>,)*
+        }
+
+        impl ChatState {
+            /// Empty state: nothing visible, not ready.
+            pub fn new() -> Self {
+                $(let ($name, $set) = signal::<$ty>($init);)*
+                ChatState { $($name, $set,)* }
+            }
+        }
+
+        impl Stage<'_> {
+            $(
+                #[doc = concat!("Sets `", stringify!($name), "`.")]
+                pub fn $set(&self, value: $ty) {
+                    self.0.$set.set(value);
+                }
+            )*
+        }
+    };
 }
 
+chat_state! {
+    /// Launcher / main window visibility.
+    view / set_view: ViewState = ViewState::default(),
+    /// Main window maximized.
+    maximized / set_maximized: bool = false,
+    /// Ready for input (`chat:ready` fired).
+    ready / set_ready: bool = false,
+    /// The conversation, oldest first.
+    messages / set_messages: Vec<Message> = Vec::new(),
+    /// Current conversation id, once one started.
+    conversation / set_conversation: Option<String> = None,
+    /// The conversation ended; the next message starts a new one.
+    ended / set_ended: bool = false,
+    /// The agent is composing a reply.
+    typing / set_typing: bool = false,
+    /// UI language.
+    locale / set_locale: Locale = Locale::En,
+    /// The host page's viewport (width, height), for the layout.
+    viewport / set_viewport: (f64, f64) = (1280.0, 800.0),
+    /// Handoff to a human.
+    handoff / set_handoff: Handoff = Handoff::None,
+    /// The visitor, as the host described them (`updateUser`).
+    user / set_user: Map<String, Value> = Map::new(),
+    /// Agent messages that arrived while the window was closed.
+    unread / set_unread: u32 = 0,
+    /// The greeting bubble next to the launcher is showing.
+    greeting / set_greeting: bool = false,
+    /// A reply is in progress (the composer offers Stop).
+    busy / set_busy: bool = false,
+}
+
+/// Direct writes for fixtures: the demo gallery and tests build states that take a whole
+/// conversation to reach. Components never get one; they call the controller's intents.
+pub struct Stage<'a>(pub(in crate::chat) &'a ChatState);
+
 impl ChatState {
-    /// Empty state: nothing visible, not ready.
-    pub fn new() -> Self {
-        ChatState {
-            view: RwSignal::new(ViewState::default()),
-            maximized: RwSignal::new(false),
-            ready: RwSignal::new(false),
-            messages: RwSignal::new(Vec::new()),
-            conversation: RwSignal::new(None),
-            ended: RwSignal::new(false),
-            typing: RwSignal::new(false),
-            locale: RwSignal::new(Locale::En),
-            viewport: RwSignal::new((1280.0, 800.0)),
-            handoff: RwSignal::new(Handoff::None),
-            user: RwSignal::new(Map::new()),
-            unread: RwSignal::new(0),
-            greeting: RwSignal::new(false),
-            busy: RwSignal::new(false),
-        }
+    /// Direct writes, for native tests outside the controller.
+    #[cfg(test)]
+    pub(crate) fn stage(&self) -> Stage<'_> {
+        Stage(self)
     }
 
     /// A translated string, tracking the locale.
@@ -300,8 +302,8 @@ impl ChatState {
     }
 
     /// Appends a message.
-    pub fn push(&self, m: Message) {
-        self.messages.update(|ms| ms.push(m));
+    pub(in crate::chat) fn push(&self, m: Message) {
+        self.set_messages.update(|ms| ms.push(m));
     }
 }
 
@@ -339,7 +341,12 @@ mod tests {
     fn malformed_thread_messages_are_rejected() {
         let owner = Owner::new();
         owner.set();
-        let bad = ThreadMessage { id: "x".into(), sender: "robot".into(), content: vec![], message_state: Value::Null };
+        let bad = ThreadMessage {
+            id: "x".into(),
+            sender: "robot".into(),
+            content: vec![],
+            message_state: MessageState::default(),
+        };
         assert!(Message::from_thread(&bad).unwrap_err().contains("sender `robot`"));
         let anonymous = ThreadMessage { id: "".into(), ..bad };
         assert!(Message::from_thread(&anonymous).is_err());
