@@ -4,12 +4,15 @@
 //! ([`state`]) and runs events through the dispatcher ([`events`]), which delivers them to the
 //! sinks (host handlers in every dialect, DOM events, the postMessage bridge).
 
+#![warn(missing_docs)]
+
 pub mod agent;
 pub mod chat;
 pub mod components;
 pub mod config;
 pub mod demo;
 pub mod events;
+pub mod hooks;
 pub mod i18n;
 pub mod layout;
 pub mod markdown;

@@ -55,10 +55,3 @@ pub fn Widget() -> impl IntoView {
         </div>
     }
 }
-
-/// Focuses the first element under `root` matching `selector`; whether there was one.
-pub(crate) fn focus_first(root: &web_sys::Element, selector: &str) -> bool {
-    let Some(el) = root.query_selector(selector).ok().flatten() else { return false };
-    let _ = wasm_bindgen::JsCast::unchecked_ref::<web_sys::HtmlElement>(&el).focus();
-    true
-}

@@ -8,14 +8,13 @@ use super::icons::Icon;
 use super::message_list::MessageList;
 use crate::chat::use_chat;
 use crate::events::{EndReason, ViewChangeReason};
+use crate::hooks::{UseFocusKeeperOptions, use_focus_keeper_with_options};
 use crate::i18n::Key;
 use crate::layout::is_phone;
 use crate::state::Handoff;
+use crate::web::dom::focus_in;
 use leptos::html::Section;
 use leptos::prelude::*;
-use std::cell::Cell;
-use std::rc::Rc;
-use wasm_bindgen::closure::Closure;
 
 /// The chat window. Escape closes it; focus moves into it when it opens.
 #[component]
@@ -63,41 +62,15 @@ pub fn MainWindow() -> impl IntoView {
             }
         }
     };
-    // A control that goes away when used (response buttons, Submit, Retry, End conversation,
-    // Restart, Send when it disables itself) drops the keyboard focus on the page body, out of
-    // the window and out of Escape's reach. The last focused element is remembered; when a DOM
-    // change removes or disables it while nothing else has the focus, the focus goes back to the
-    // message box, or on a phone (where focusing the box pops up the keyboard) to the window.
-    let last_focus = Rc::new(Cell::new(None::<web_sys::Element>));
-    let observing = Cell::new(false);
-    let on_focusin = move |ev: leptos::ev::FocusEvent| {
-        last_focus.set(ev.target().and_then(|t| wasm_bindgen::JsCast::dyn_into(t).ok()));
-        // The observer starts with the first focus in the window, and lives as long as it.
-        if observing.replace(true) {
-            return;
-        }
-        let Some(window) = section.get_untracked() else { return };
-        let last_focus = last_focus.clone();
-        let target = window.clone();
-        let check = Closure::<dyn Fn()>::new(move || {
-            let Some(el) = last_focus.take() else { return };
-            let gone = !el.is_connected() || el.has_attribute("disabled");
-            if !gone || !state.view.get_untracked().main_window || !focus_lost(&target, &el) {
-                last_focus.set(Some(el));
-            } else {
-                let phone = is_phone(state.viewport.get_untracked().0);
-                focus_in(&target, (!phone).then_some("textarea:not([disabled])"));
-            }
-        });
-        if let Ok(observer) = web_sys::MutationObserver::new(wasm_bindgen::JsCast::unchecked_ref(check.as_ref())) {
-            let options = web_sys::MutationObserverInit::new();
-            options.set_child_list(true);
-            options.set_subtree(true);
-            options.set_attribute_filter(&js_sys::Array::of1(&"disabled".into()));
-            let _ = observer.observe_with_options(&window, &options);
-        }
-        check.forget();
-    };
+    // Focus stays in the window when the control that had it goes away: back to the message
+    // box, or on a phone (where focusing the box pops up the keyboard) to the window itself.
+    use_focus_keeper_with_options(
+        section,
+        UseFocusKeeperOptions {
+            active: Signal::derive(move || state.view.get().main_window),
+            fallback: Signal::derive(move || (!is_phone(state.viewport.get().0)).then_some("textarea:not([disabled])")),
+        },
+    );
     let avatar = {
         let title = title.clone();
         move || match state.handoff.get() {
@@ -122,7 +95,6 @@ pub fn MainWindow() -> impl IntoView {
             tabindex="-1"
             hidden=move || !open()
             on:keydown=on_keydown
-            on:focusin=on_focusin
         >
             <header class="cq-header">
                 <span class="cq-avatar" aria-hidden="true">
@@ -193,22 +165,4 @@ pub fn MainWindow() -> impl IntoView {
             <Composer />
         </section>
     }
-}
-
-/// Focuses the first element in `window` matching `selector`, else the window itself.
-fn focus_in(window: &web_sys::HtmlElement, selector: Option<&str>) {
-    if !selector.is_some_and(|sel| super::focus_first(window, sel)) {
-        let _ = window.focus();
-    }
-}
-
-/// Whether the focus fell back to the body of a document that has it (not: the visitor moved on
-/// to the host page), or is about to (it is still on `gone`, which was disabled). Inline, focus
-/// inside the shadow root shows as its host element in the document.
-fn focus_lost(window: &web_sys::HtmlElement, gone: &web_sys::Element) -> bool {
-    let Some(doc) = window.owner_document() else { return false };
-    let in_root = js_sys::Reflect::get(&window.get_root_node(), &"activeElement".into()).unwrap_or_default();
-    doc.has_focus().unwrap_or(false)
-        && (doc.active_element().is_none_or(|el| el.tag_name() == "BODY")
-            || &in_root == AsRef::<wasm_bindgen::JsValue>::as_ref(gone))
 }

@@ -748,9 +748,6 @@ impl Event {
         serde_json::to_value(self).expect("events always serialize")
     }
 
-    /// Applies what a handler of a mutable event changed in `value` (the payload it was given).
-    /// Only the documented mutable fields are read; a field of the wrong shape is an error and
-    /// nothing is applied.
     /// The stream a delivery of this event belongs to (the streamed message's id): the host side
     /// keeps the message so far per stream (see [`StreamDelta::message`]).
     pub fn stream_key(&self) -> Option<&str> {
@@ -760,6 +757,9 @@ impl Event {
         }
     }
 
+    /// Applies what a handler of a mutable event changed in `value` (the payload it was given).
+    /// Only the documented mutable fields are read; a field of the wrong shape is an error and
+    /// nothing is applied.
     pub fn with_rewrite(&self, value: &Value) -> Result<Event, String> {
         fn at<T: serde::de::DeserializeOwned>(value: &Value, pointer: &str) -> Result<T, String> {
             let field = value.pointer(pointer).ok_or_else(|| format!("`{}` is missing", dotted(pointer)))?;

@@ -93,3 +93,17 @@ impl MarkdownView {
         self.shown = text.len();
     }
 }
+
+/// Focuses the first element under `root` matching `selector`; whether there was one.
+pub fn focus_first(root: &web_sys::Element, selector: &str) -> bool {
+    let Some(el) = root.query_selector(selector).ok().flatten() else { return false };
+    let _ = el.unchecked_ref::<web_sys::HtmlElement>().focus();
+    true
+}
+
+/// Focuses the first match of `selector` in `region`, else `region` itself.
+pub fn focus_in(region: &web_sys::HtmlElement, selector: Option<&str>) {
+    if !selector.is_some_and(|sel| focus_first(region, sel)) {
+        let _ = region.focus();
+    }
+}

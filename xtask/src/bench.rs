@@ -1,8 +1,8 @@
 //! `cargo xtask bench`: size and speed figures in one report (`target/bench/report.md`). Goals
 //! are stated next to the figures; nothing here fails on a slow machine.
 
+use crate::cmd::{capture, step};
 use crate::setup::Setup;
-use crate::steps::{capture, step};
 use serde_json::Value;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};

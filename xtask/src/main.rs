@@ -6,6 +6,7 @@
 //! tests. README.md explains why each path exists.
 
 mod bench;
+mod cmd;
 mod setup;
 mod steps;
 
@@ -54,7 +55,7 @@ fn main() -> ExitCode {
         }
         Some(other) => return usage_error(&format!("unknown command `{other}`")),
     };
-    steps::print_timings();
+    cmd::print_timings();
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

@@ -1,7 +1,7 @@
 //! Finding and installing the tools. Each check is cheap; installs happen only when a tool is
 //! missing or at the wrong version.
 
-use crate::steps::{capture, run, step};
+use crate::cmd::{capture, run, step};
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::process::Command;
