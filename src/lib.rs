@@ -11,8 +11,10 @@ pub mod chat;
 pub mod components;
 pub mod config;
 pub mod demo;
+pub mod dom;
 pub mod events;
 pub mod hooks;
+pub mod host;
 pub mod i18n;
 pub mod layout;
 pub mod markdown;
@@ -20,7 +22,6 @@ pub mod methods;
 pub mod persist;
 #[cfg(test)]
 mod typescript;
-pub mod web;
 pub mod widget;
 
 pub use chat::state;
@@ -97,6 +98,20 @@ pub fn start() {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// "Components never call host JavaScript", checked by reading their imports: no component
+    /// names `crate::host` (the bridge, JS values, storage), `js_sys::Function` or `Reflect::apply`.
+    #[test]
+    fn components_never_reach_the_host() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/src/components");
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            let source = std::fs::read_to_string(&path).unwrap();
+            for banned in ["crate::host", "js_sys::Function", "Reflect::apply", "dispatcher"] {
+                assert!(!source.contains(banned), "{} uses {banned}", path.display());
+            }
+        }
+    }
 
     #[test]
     fn the_query_decides_the_page() {

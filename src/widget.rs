@@ -13,10 +13,10 @@ use crate::chat::{Chat, ChatHandle};
 use crate::components::Widget;
 use crate::config::{AgentConfig, Config, ConfigIssue, Persist};
 use crate::events::{Dispatcher, ErrorCode, Event, HandlerId, HostSink, Runtime, WidgetError};
+use crate::host::WebRuntime;
+use crate::host::bridge::{Bridge, HostMessage, HostRegistration, Init, Link, StoredItems, WidgetMessage};
+use crate::host::storage::{Place, area_name, attach, key, resend_when_online};
 use crate::layout::frame_size;
-use crate::web::WebRuntime;
-use crate::web::bridge::{Bridge, HostMessage, HostRegistration, Init, Link, StoredItems, WidgetMessage};
-use crate::web::storage::{Place, area_name, attach, key, resend_when_online};
 use leptos::prelude::*;
 use serde_json::json;
 use std::cell::RefCell;
@@ -66,7 +66,7 @@ struct Session {
     /// In an iframe (store through the host), or inline (store here).
     in_iframe: bool,
     /// Takes other tabs' changes to the stored conversation.
-    remote: Option<crate::web::storage::Remote>,
+    remote: Option<crate::host::storage::Remote>,
     /// Where the UI mounts.
     root: web_sys::HtmlElement,
     chat: Option<Rc<Chat>>,
@@ -148,7 +148,7 @@ pub fn mount_inline(root: web_sys::HtmlElement, post: js_sys::Function) -> js_sy
 }
 
 fn receive(session: &Shared, text: &str) {
-    match crate::web::bridge::decode(text) {
+    match crate::host::bridge::decode(text) {
         Ok(Some(msg)) => handle(session, msg),
         Ok(None) => {}
         Err(why) => {
@@ -250,7 +250,7 @@ fn handle(session: &Shared, msg: HostMessage) {
             let result = if ok { Ok(payload) } else { Err(error.unwrap_or_else(|| "handler failed".into())) };
             s.bridge.settle(call, result);
         }
-        HostMessage::Html { element, html } => crate::web::sanitize::mirror(&s.root, &element, &html),
+        HostMessage::Html { element, html } => crate::dom::sanitize::mirror(&s.root, &element, &html),
         HostMessage::Call { req, method, args } => {
             let Some(chat) = s.chat.clone() else { return };
             let bridge = s.bridge.clone();

@@ -5,8 +5,8 @@
 use colloquy::chat::Chat;
 use colloquy::config::Config;
 use colloquy::events::{AgentMessage, ContentItem, ViewChangeReason};
-use colloquy::web::WebRuntime;
-use colloquy::web::js::DomSink;
+use colloquy::host::WebRuntime;
+use colloquy::host::js::DomSink;
 use colloquy::widget::{build_chat, mount};
 use gloo_timers::future::TimeoutFuture;
 use leptos::prelude::*;
@@ -51,7 +51,7 @@ async fn widget(config: serde_json::Value) -> Mounted {
         let events = events.clone();
         let owned = name.to_string();
         let cb = Closure::<dyn Fn(web_sys::CustomEvent)>::new(move |e: web_sys::CustomEvent| {
-            let detail = colloquy::web::js::from_js(&e.detail()).unwrap_or_default();
+            let detail = colloquy::host::js::from_js(&e.detail()).unwrap_or_default();
             events.borrow_mut().push((owned.clone(), detail));
         });
         root.add_event_listener_with_callback(&format!("colloquy:{name}"), cb.as_ref().unchecked_ref()).unwrap();

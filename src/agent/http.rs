@@ -121,7 +121,7 @@ async fn run(
             Ok(chunk) => chunk,
             Err(_) if signal.aborted() => return,
             Err(e) => {
-                let why = crate::web::js::describe_js_error(&e);
+                let why = crate::host::js::describe_js_error(&e);
                 return send(AgentEvent::Error(unreachable_error("the connection dropped mid-reply", why)));
             }
         };

@@ -52,8 +52,7 @@ pub fn FeedbackControls(
     let close_details = move || {
         set_open.set(false);
         if let Some(t) = thumbs.get_untracked() {
-            let _ =
-                crate::web::dom::focus_first(&t, "[aria-pressed=true]") || crate::web::dom::focus_first(&t, "button");
+            let _ = crate::dom::focus_first(&t, "[aria-pressed=true]") || crate::dom::focus_first(&t, "button");
         }
     };
     let send = move |_| {

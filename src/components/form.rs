@@ -69,7 +69,7 @@ pub fn Form(
         errors.set(found);
         if let Some(i) = first_bad {
             if let Some(f) = form.get_untracked() {
-                crate::web::dom::focus_first(&f, &format!("#cq-f{form_id}-{i}"));
+                crate::dom::focus_first(&f, &format!("#cq-f{form_id}-{i}"));
             }
             return;
         }

@@ -1,7 +1,7 @@
 //! Agent text as markdown, rendered to DOM nodes (never HTML strings). While a reply streams,
 //! finished blocks render once and only the growing block re-renders, once per animation frame.
 
-use crate::web::dom::MarkdownView;
+use crate::dom::MarkdownView;
 use leptos::html::Div;
 use leptos::prelude::*;
 

@@ -7,10 +7,10 @@ use super::feedback::FeedbackControls;
 use super::lead::LeadForm;
 use super::markdown::Markdown;
 use crate::chat::{use_chat, user_defined_element_id};
+use crate::dom::time;
 use crate::events::ContentItem;
 use crate::i18n::{Key, bytes};
 use crate::state::{Handoff, Message, Notice, Sender, Status};
-use crate::web::time;
 use leptos::prelude::*;
 
 /// One row of the message list.

@@ -5,9 +5,9 @@
 use super::icons::{Icon, Svg};
 use super::message::MessageRow;
 use crate::chat::use_chat;
+use crate::dom::time;
 use crate::i18n::Key;
 use crate::state::{Message, Sender};
-use crate::web::time;
 use leptos::html::Div;
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;

@@ -7,12 +7,12 @@ use super::composer::Composer;
 use super::icons::Icon;
 use super::message_list::MessageList;
 use crate::chat::use_chat;
+use crate::dom::focus_in;
 use crate::events::{EndReason, ViewChangeReason};
 use crate::hooks::{UseFocusKeeperOptions, use_focus_keeper_with_options};
 use crate::i18n::Key;
 use crate::layout::is_phone;
 use crate::state::Handoff;
-use crate::web::dom::focus_in;
 use leptos::html::Section;
 use leptos::prelude::*;
 

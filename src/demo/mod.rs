@@ -62,7 +62,7 @@ fn invoke(target: &JsValue, method: &str, args: &[JsValue]) -> JsValue {
 }
 
 fn json(v: Value) -> JsValue {
-    crate::web::js::to_js(&v)
+    crate::host::js::to_js(&v)
 }
 
 /// Whether the page asks for the HTTP agent (`?agent=http`, what `cargo xtask demo --server` opens).
@@ -148,7 +148,7 @@ pub fn DemoPage() -> impl IntoView {
     let t0 = js_sys::Date::now();
 
     let record = move |api: &'static str, name: String, payload: &JsValue| {
-        let payload = crate::web::js::from_js(payload)
+        let payload = crate::host::js::from_js(payload)
             .map(|v: Value| serde_json::to_string_pretty(&v).unwrap_or_default())
             .unwrap_or_else(|| "(no argument)".into());
         set_log.update(|l| {

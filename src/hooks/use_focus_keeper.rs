@@ -7,7 +7,7 @@
 //! element inside the region; when a DOM change removes or disables it while nothing else has the
 //! focus, the focus goes to the fallback inside the region, or to the region itself.
 
-use crate::web::dom::focus_in;
+use crate::dom::focus_in;
 use leptos::prelude::*;
 use std::cell::Cell;
 use std::rc::Rc;

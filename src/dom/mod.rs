@@ -1,5 +1,10 @@
-//! Builds DOM nodes from [`crate::markdown`] trees (text always through text nodes), and keeps
-//! a streaming reply's DOM in step with its text at a cost proportional to what changed.
+//! DOM utilities for components: building DOM nodes from [`crate::markdown`] trees (text always
+//! through text nodes) and keeping a streaming reply's DOM in step with its text at a cost
+//! proportional to what changed; focus helpers; the sanitizer for host-rendered HTML; dates and
+//! times in the visitor's locale. Nothing here calls host JavaScript.
+
+pub mod sanitize;
+pub mod time;
 
 use crate::markdown::{self, Node};
 use wasm_bindgen::JsCast;

@@ -9,8 +9,8 @@
 
 use crate::chat::Chat;
 use crate::config::Persist;
+use crate::host::bridge::{Bridge, WidgetMessage};
 use crate::persist::Snapshot;
-use crate::web::bridge::{Bridge, WidgetMessage};
 use leptos::prelude::*;
 use std::cell::RefCell;
 use std::rc::Rc;

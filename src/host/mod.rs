@@ -1,12 +1,13 @@
-//! The browser side of the dispatcher: the runtime, direct JS handlers, DOM events, and the
-//! postMessage bridge to the host page.
+//! Everything that talks to the host page or the browser platform: the runtime (clock, timers,
+//! randomness), the bridge to `embed.js`, JS values and DOM-event sinks, and storage.
+//!
+//! Components never import this module (they call the controller, which reaches the host only
+//! through the dispatcher's sinks); that rule can be checked by reading their imports. What
+//! components may use of the browser is in [`crate::dom`] and [`crate::hooks`].
 
 pub mod bridge;
-pub mod dom;
 pub mod js;
-pub mod sanitize;
 pub mod storage;
-pub mod time;
 
 use crate::events::Runtime;
 use futures::future::LocalBoxFuture;
