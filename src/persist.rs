@@ -92,20 +92,38 @@ pub fn merge(local: &mut Vec<ThreadMessage>, remote: &[ThreadMessage]) -> bool {
     fn time(m: &ThreadMessage) -> f64 {
         m.message_state.timestamp.unwrap_or(0.0)
     }
-    let mut changed = false;
+    // One pass over each side, whatever their lengths (two tabs of a long conversation).
+    let index: std::collections::HashMap<&str, usize> =
+        local.iter().enumerate().map(|(i, l)| (l.id.as_str(), i)).collect();
+    let mut updates = Vec::new();
+    let mut fresh: Vec<&ThreadMessage> = Vec::new();
+    let mut fresh_ids = std::collections::HashSet::new();
     for r in remote {
-        match local.iter_mut().find(|l| l.id == r.id) {
-            Some(l) if rank(r) > rank(l) => {
-                *l = r.clone();
-                changed = true;
-            }
+        match index.get(r.id.as_str()) {
+            Some(&i) if rank(r) > rank(&local[i]) => updates.push((i, r)),
             Some(_) => {}
-            None => {
-                let at = local.iter().position(|l| time(l) > time(r)).unwrap_or(local.len());
-                local.insert(at, r.clone());
-                changed = true;
-            }
+            None if fresh_ids.insert(r.id.as_str()) => fresh.push(r),
+            None => {}
         }
+    }
+    drop(index);
+    let changed = !updates.is_empty() || !fresh.is_empty();
+    for (i, r) in updates {
+        local[i] = r.clone();
+    }
+    if !fresh.is_empty() {
+        // Each new message goes before the first one that is later than it.
+        fresh.sort_by(|a, b| time(a).total_cmp(&time(b)));
+        let mut fresh = fresh.into_iter().peekable();
+        let mut merged = Vec::with_capacity(local.len() + fresh.len());
+        for l in local.drain(..) {
+            while let Some(f) = fresh.next_if(|f| time(&l) > time(f)) {
+                merged.push(f.clone());
+            }
+            merged.push(l);
+        }
+        merged.extend(fresh.cloned());
+        *local = merged;
     }
     changed
 }

@@ -150,16 +150,17 @@ impl Chat {
         let local: Vec<Message> = self.state.messages.get_untracked();
         let mut threads: Vec<ThreadMessage> = local.iter().filter_map(Message::to_thread).collect();
         if persist::merge(&mut threads, &remote.messages) {
+            let by_id: std::collections::HashMap<&str, &Message> = local.iter().map(|m| (m.id.as_str(), m)).collect();
             let mut merged = Vec::with_capacity(threads.len());
             for t in &threads {
-                match local.iter().find(|m| m.id == t.id) {
+                match by_id.get(t.id.as_str()) {
                     Some(m) => {
                         if let Some(status) = t.message_state.status
                             && status != m.status.get_untracked()
                         {
                             m.status.set(status);
                         }
-                        merged.push(m.clone());
+                        merged.push((*m).clone());
                     }
                     None => match Message::from_thread(t) {
                         Ok(m) => merged.push(m),

@@ -257,11 +257,14 @@ impl Chat {
             self.state.set_unread.update(|n| *n += 1);
         }
         if message.from == AgentKind::Human {
-            // A human answering has read what the visitor wrote.
+            // A human answering has read what the visitor wrote: the visitor's messages since the
+            // last one already read (newest first, so the work is what is new, not the thread).
             self.state.messages.with_untracked(|ms| {
-                for m in ms.iter().filter(|m| m.sender == Sender::User) {
-                    if matches!(m.status.get_untracked(), Status::Sent | Status::Delivered) {
-                        m.status.set(Status::Read);
+                for m in ms.iter().rev().filter(|m| m.sender == Sender::User) {
+                    match m.status.get_untracked() {
+                        Status::Read => break,
+                        Status::Sent | Status::Delivered => m.status.set(Status::Read),
+                        Status::Sending | Status::Failed | Status::Queued => {}
                     }
                 }
             });
