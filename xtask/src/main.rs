@@ -8,6 +8,7 @@
 mod bench;
 mod cmd;
 mod setup;
+mod size;
 mod steps;
 
 use setup::Needs;

@@ -69,6 +69,7 @@ pub fn test(s: &Setup) -> Result<(), String> {
         run(&mut cmd)
     })?;
     build(s)?;
+    crate::size::check(&s.root)?;
     step("layer 3: Playwright against the release build", || {
         run(s
             .command("npx")
