@@ -745,6 +745,30 @@ mod tests {
     }
 
     #[test]
+    fn an_unknown_field_type_names_the_field() {
+        let (c, issues) = Config::parse(&json!({
+            "data": {"actions": [
+                {"id": "book", "type": "form", "label": "Book", "fields": [
+                    {"key": "name", "label": "Name"},
+                    {"key": "day", "label": "Day", "type": "date"}
+                ]},
+                {"id": "ok", "type": "button", "label": "OK"}
+            ]},
+            "lead": {"fields": [{"key": "email", "label": "Email", "type": "mail"}]}
+        }));
+        let named: Vec<(&str, &str)> = issues.iter().map(|i| (i.field.as_str(), i.problem.as_str())).collect();
+        assert_eq!(
+            named,
+            [
+                ("lead.fields[0].type", "`mail` is not one of text, email, tel, textarea"),
+                ("data.actions[0].fields[1].type", "`date` is not one of text, email, tel, textarea"),
+            ]
+        );
+        assert_eq!(c.actions.len(), 1, "the form with the unknown field is left out, the rest stays");
+        assert_eq!(c.lead_fields, default_lead_fields(), "the default lead form stays");
+    }
+
+    #[test]
     fn checks_agent_urls_colors_and_schedules() {
         let (c, issues) = Config::parse(&json!({
             "agent": {"kind": "http", "url": "ftp://x"},
