@@ -37,16 +37,25 @@ pub struct Out {
     tx: UnboundedSender<String>,
     /// Everything sent so far.
     pub record: std::sync::Mutex<Vec<String>>,
+    failed: std::sync::atomic::AtomicBool,
 }
 
 impl Out {
     /// An output into `tx`.
     pub fn new(tx: UnboundedSender<String>) -> Self {
-        Out { tx, record: Default::default() }
+        Out { tx, record: Default::default(), failed: Default::default() }
+    }
+
+    /// Whether an `error` event went out (such a reply is not kept for retries).
+    pub fn failed(&self) -> bool {
+        self.failed.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// Sends one agent event.
     pub fn event(&self, ev: &AgentEvent) -> bool {
+        if matches!(ev, AgentEvent::Error(_)) {
+            self.failed.store(true, std::sync::atomic::Ordering::Relaxed);
+        }
         let (name, data) = to_wire(ev);
         self.raw(encode(name, &data))
     }
@@ -125,6 +134,17 @@ fn malformed_script(request: &AgentRequest, now_ms: f64) -> Vec<Step> {
     ]
 }
 
+/// The error the browser gets when the model cannot be reached, timed out or broke off. The
+/// details (URL, provider text) go to the server's log only.
+pub fn unreachable() -> WidgetError {
+    WidgetError::new(ErrorCode::ConnectionError, "The agent could not be reached. Please try again.")
+}
+
+/// The error the browser gets when the model answered with an error status.
+pub fn refused() -> WidgetError {
+    WidgetError::new(ErrorCode::SendError, "The agent could not answer. Please try again.")
+}
+
 /// Streams a reply from the upstream model, with the conversation's history. Returns the reply's
 /// text (for the history) when it completed.
 pub async fn upstream(
@@ -149,15 +169,25 @@ pub async fn upstream(
     let response = match response {
         Ok(r) if r.status().is_success() => r,
         Ok(r) => {
-            let status = r.status().as_u16();
-            let error = WidgetError::new(ErrorCode::SendError, format!("The model answered HTTP {status}."))
-                .with_details(json!({"status": status}));
-            out.event(&AgentEvent::Error(error));
+            let status = r.status();
+            // The provider's error text, for the log (at most 2 KB of it).
+            let mut body = r.bytes_stream();
+            let mut bytes = Vec::new();
+            while let Some(Ok(chunk)) = body.next().await {
+                bytes.extend_from_slice(&chunk);
+                if bytes.len() >= 2_048 {
+                    bytes.truncate(2_048);
+                    break;
+                }
+            }
+            let text = String::from_utf8_lossy(&bytes);
+            eprintln!("colloquy-server: upstream {} answered {status}: {text}", upstream.url);
+            out.event(&AgentEvent::Error(refused()));
             return None;
         }
         Err(e) => {
-            let error = WidgetError::new(ErrorCode::ConnectionError, format!("Could not reach the model: {e}"));
-            out.event(&AgentEvent::Error(error));
+            eprintln!("colloquy-server: upstream {}: {e}", upstream.url);
+            out.event(&AgentEvent::Error(unreachable()));
             return None;
         }
     };
@@ -166,10 +196,13 @@ pub async fn upstream(
     let mut text = String::new();
     let mut body = response.bytes_stream();
     while let Some(chunk) = body.next().await {
-        let Ok(chunk) = chunk else {
-            let error = WidgetError::new(ErrorCode::ConnectionError, "The model's stream broke off.");
-            out.event(&AgentEvent::Error(error));
-            return None;
+        let chunk = match chunk {
+            Ok(chunk) => chunk,
+            Err(e) => {
+                eprintln!("colloquy-server: upstream {}: the stream broke off: {e}", upstream.url);
+                out.event(&AgentEvent::Error(unreachable()));
+                return None;
+            }
         };
         for event in parser.feed(&chunk) {
             if event.data.trim() == "[DONE]" {
