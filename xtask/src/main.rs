@@ -6,6 +6,7 @@
 //! tests. README.md explains why each path exists.
 
 mod bench;
+mod compress;
 mod setup;
 mod steps;
 
