@@ -32,6 +32,7 @@ use colloquy_server::agent::{Pace, Upstream};
 use colloquy_server::net::Limits;
 use colloquy_server::{ApiOptions, Options, StoreLimits};
 use std::collections::HashMap;
+use std::io::Write;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -226,11 +227,14 @@ async fn main() {
         Some(_) => "the widget and the agent API (scripted agent)",
         None => "the widget",
     };
+    let addr = listener.local_addr().unwrap_or(addr);
     println!("colloquy-server: serving {what} from {} on http://{addr}", dist.display());
     let app = colloquy_server::app(&options);
     let served = colloquy_server::net::serve(listener, app, options.limits.clone(), options.closing.clone(), async {
         stop_signal().await;
-        println!("colloquy-server: stopping (in-flight replies get {:?})", options.limits.drain);
+        // Not println!: a closed stdout (a supervisor that stopped reading) must not panic here.
+        let _ =
+            writeln!(std::io::stdout(), "colloquy-server: stopping (in-flight replies get {:?})", options.limits.drain);
     })
     .await;
     if let Err(e) = served {
