@@ -110,6 +110,9 @@ pub struct Options {
     /// widget page's `frame-ancestors` and `connect-src`, and the list the widget page checks
     /// its host against. Empty: same origin only.
     pub allowed_origins: Vec<String>,
+    /// Origins of agent APIs elsewhere that the widget page may call (its `connect-src`, besides
+    /// its own origin and the allowed origins).
+    pub agent_origins: Vec<String>,
     /// Timeouts and caps.
     pub limits: Limits,
     /// Tells reply streams to end (graceful shutdown, see [`net::serve`]).
@@ -194,7 +197,7 @@ pub fn app(options: &Options) -> Router {
         router = router.nest("/api", api_router(api.clone(), options));
     }
     if let Some(dist) = &options.dist {
-        router = router.merge(statics::router(dist, &options.allowed_origins));
+        router = router.merge(statics::router(dist, &options.allowed_origins, &options.agent_origins));
     }
     router
         .layer(middleware::from_fn(errors::json_errors))

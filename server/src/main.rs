@@ -16,6 +16,7 @@
 //! | flag | meaning |
 //! |---|---|
 //! | `--allowed-origins` | sites allowed to embed the widget, comma-separated `scheme://host[:port]`: the API's CORS, the widget page's `frame-ancestors`, the list the widget checks its host against [none: same origin only] |
+//! | `--agent-origins` | agent APIs on other origins the widget page may call (`connect-src`, besides its own origin and the allowed origins) [none] |
 //! | `--header-timeout-ms` | a request head must arrive within this; also the keep-alive idle wait [10000] |
 //! | `--body-timeout-ms` | a request body must arrive within this (`408`) [10000] |
 //! | `--idle-timeout-ms` | a connection moving no byte for this long is closed [60000] |
@@ -200,13 +201,16 @@ async fn main() {
     }
     let (allowed_origins, refused) =
         colloquy_server::parse_origins(&settings.raw("allowed-origins").unwrap_or_default());
-    for origin in refused {
-        eprintln!("colloquy-server: ignoring allowed origin {origin:?} (expected scheme://host[:port])");
+    let (agent_origins, refused_agents) =
+        colloquy_server::parse_origins(&settings.raw("agent-origins").unwrap_or_default());
+    for origin in refused.into_iter().chain(refused_agents) {
+        eprintln!("colloquy-server: ignoring origin {origin:?} (expected scheme://host[:port])");
     }
     let options = Options {
         dist: Some(dist.clone()),
         api: api.then(|| api_options(&settings)),
         allowed_origins,
+        agent_origins,
         limits: limits(&settings),
         ..Options::default()
     };

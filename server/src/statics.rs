@@ -32,11 +32,17 @@ pub fn is_hashed(name: &str) -> bool {
 }
 
 /// The widget page's `Content-Security-Policy` for these allowed embedder origins (none: only
-/// this origin may frame it).
-pub fn widget_csp(origins: &[String]) -> String {
-    let listed = origins.join(" ");
-    let ancestors = if origins.is_empty() { "'self'".to_owned() } else { listed.clone() };
-    let connect = if origins.is_empty() { "'self'".to_owned() } else { format!("'self' {listed}") };
+/// this origin may frame it) and the origins of agent APIs elsewhere (`connect-src`, with the
+/// embedders').
+pub fn widget_csp(origins: &[String], agent_origins: &[String]) -> String {
+    let ancestors = if origins.is_empty() { "'self'".to_owned() } else { origins.join(" ") };
+    let mut connect = vec!["'self'".to_owned()];
+    for origin in origins.iter().chain(agent_origins) {
+        if !connect.contains(origin) {
+            connect.push(origin.clone());
+        }
+    }
+    let connect = connect.join(" ");
     format!(
         "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; img-src 'self' data: blob:; \
          connect-src {connect}; frame-ancestors {ancestors}; base-uri 'none'; object-src 'none'"
@@ -59,6 +65,7 @@ pub fn inject_origins(page: &str, origins: &[String]) -> String {
 struct Page {
     file: PathBuf,
     origins: Vec<String>,
+    agent_origins: Vec<String>,
 }
 
 /// `/` and `/index.html`. The widget page (its body is marked `data-colloquy="widget"`) gets the
@@ -71,7 +78,7 @@ async fn widget_page(State(page): State<Arc<Page>>) -> Response {
     if !html.contains("data-colloquy=\"widget\"") {
         return ([html_type], html).into_response();
     }
-    let csp = HeaderValue::from_str(&widget_csp(&page.origins)).expect("origins are validated");
+    let csp = HeaderValue::from_str(&widget_csp(&page.origins, &page.agent_origins)).expect("origins are validated");
     ([html_type, (header::CONTENT_SECURITY_POLICY, csp)], inject_origins(&html, &page.origins)).into_response()
 }
 
@@ -101,9 +108,14 @@ fn dir(path: &Path) -> ServeDir {
     ServeDir::new(path).precompressed_br().precompressed_gzip()
 }
 
-/// The routes of the built widget in `dist`.
-pub fn router(dist: &Path, origins: &[String]) -> Router {
-    let page = Arc::new(Page { file: dist.join("index.html"), origins: origins.to_vec() });
+/// The routes of the built widget in `dist` (`origins`: the allowed embedders; `agent_origins`:
+/// agent APIs on other origins the widget page may call).
+pub fn router(dist: &Path, origins: &[String], agent_origins: &[String]) -> Router {
+    let page = Arc::new(Page {
+        file: dist.join("index.html"),
+        origins: origins.to_vec(),
+        agent_origins: agent_origins.to_vec(),
+    });
     let demo_page = ServeFile::new(dist.join("demo/index.html")).precompressed_br().precompressed_gzip();
     let demo = dir(&dist.join("demo")).fallback(demo_page);
     Router::new()
@@ -151,11 +163,11 @@ mod tests {
 
     #[test]
     fn the_csp_frames_only_for_the_allowed_origins() {
-        let csp = widget_csp(&["https://a.example".to_owned()]);
+        let csp = widget_csp(&["https://a.example".to_owned()], &["https://api.example".to_owned()]);
         assert!(csp.contains("frame-ancestors https://a.example;"));
-        assert!(csp.contains("connect-src 'self' https://a.example;"));
+        assert!(csp.contains("connect-src 'self' https://a.example https://api.example;"));
         assert!(csp.contains("script-src 'self' 'wasm-unsafe-eval';"));
         assert!(!csp.contains("unsafe-inline"));
-        assert!(widget_csp(&[]).contains("frame-ancestors 'self';"));
+        assert!(widget_csp(&[], &[]).contains("frame-ancestors 'self';"));
     }
 }
