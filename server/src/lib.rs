@@ -32,7 +32,6 @@ use colloquy::agent::demo::Memory;
 use colloquy::agent::{AgentEvent, AgentRequest};
 use colloquy::events::{ErrorCode, WidgetError};
 use errors::{ApiJson, busy, error};
-use futures::StreamExt;
 use net::{Closing, Gate, Limits, Refusal};
 use serde::Deserialize;
 use serde_json::json;
@@ -390,7 +389,7 @@ async fn post_message(
             return busy(StatusCode::TOO_MANY_REQUESTS, "TOO_MANY_REQUESTS", msg, st.limits.retry_after);
         }
     };
-    let (tx, rx) = futures::channel::mpsc::unbounded::<String>();
+    let (tx, rx) = tokio::sync::mpsc::channel::<String>(agent::STREAM_BUFFER);
     let request = AgentRequest {
         conversation_id: conversation.clone(),
         message_id: body.id.clone(),
@@ -410,10 +409,13 @@ async fn post_message(
     };
     let state = st.clone();
     let task = tokio::spawn(async move {
-        let out = Out::new(tx);
+        // A single reply is kept when it fits in an eighth of the store (or 1 MB).
+        let out = Out::new(tx, (state.api.stores.replies.max_bytes / 8).min(1 << 20));
         if let Some(events) = cached {
             for e in events {
-                out.raw(e);
+                if !out.replay(e).await {
+                    break;
+                }
             }
             return;
         }
@@ -428,20 +430,19 @@ async fn post_message(
             complete = work => complete,
             () = state.closing.wait() => {
                 let error = WidgetError::new(ErrorCode::ConnectionError, "The server is restarting. Please try again.");
-                out.event(&AgentEvent::Error(error));
+                out.event(&AgentEvent::Error(error)).await;
                 false
             }
         };
         // Failed replies are never recorded: a retry gets a fresh attempt.
-        if complete && !out.failed() {
-            let record = std::mem::take(&mut *out.record.lock().expect("record lock"));
+        if let Some(record) = out.take_record().filter(|_| complete) {
             state.replies.lock().expect("state lock").insert(key, record);
         }
     });
     let guards = (permit, AbortOnDrop(task.abort_handle()));
-    let body = rx.map(move |chunk| {
-        let _held = &guards;
-        Ok::<_, std::convert::Infallible>(chunk)
+    let body = futures::stream::unfold((rx, guards), |(mut rx, guards)| async move {
+        let chunk = rx.recv().await?;
+        Some((Ok::<_, std::convert::Infallible>(chunk), (rx, guards)))
     });
     Response::builder()
         .status(StatusCode::OK)
@@ -475,7 +476,7 @@ async fn reply_upstream(
                 "colloquy-server: upstream {} did not finish within {:?}",
                 upstream.url, state.api.upstream_timeout
             );
-            out.event(&AgentEvent::Error(agent::unreachable()));
+            out.event(&AgentEvent::Error(agent::unreachable())).await;
             None
         }
     };

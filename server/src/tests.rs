@@ -696,3 +696,17 @@ async fn the_upstream_call_has_an_overall_timeout_and_its_error_is_generic() {
     tokio::time::timeout(Duration::from_secs(3), gone).await.expect("the upstream call was dropped").unwrap();
     server.stop().await;
 }
+
+#[tokio::test]
+async fn a_reply_too_big_for_the_store_is_not_kept() {
+    let mut api = fast();
+    api.stores.replies.max_bytes = 80_000; // one reply may keep at most 10 KB
+    let app = app_with(api);
+    let small = send(&app, "o1", "m1", "hi", &[]).await;
+    let big = send(&app, "o1", "m2", "/long 300", &[]).await;
+    assert!(big.body.len() > 10_000);
+    tokio::time::sleep(Duration::from_millis(5)).await;
+    // The small one is replayed as it was; the big one is answered afresh (a new timestamp).
+    assert_eq!(send(&app, "o1", "m1", "hi", &[]).await.body, small.body);
+    assert_ne!(send(&app, "o1", "m2", "/long 300", &[]).await.body, big.body);
+}
