@@ -484,7 +484,9 @@ async fn reply_upstream(
     let make = || Conversation { owner: owner.clone(), memory: Memory::default(), history: VecDeque::new() };
     state.conversations.lock().expect("state lock").update(&request.conversation_id, make, |c| {
         c.history.push_back(("user".into(), request.text.clone()));
-        c.history.push_back(("assistant".into(), reply));
+        // The history keeps at most 32 KB of a reply (the conversation store's bytes stay honest).
+        let cut = reply.char_indices().nth(32 * 1024).map_or(reply.len(), |(i, _)| i);
+        c.history.push_back(("assistant".into(), reply[..cut].to_owned()));
         while c.history.len() > MAX_HISTORY {
             c.history.pop_front();
         }
