@@ -17,7 +17,13 @@ fn fast() -> ApiOptions {
     ApiOptions { pace: Pace { think: Duration::ZERO, chunk: Duration::ZERO }, ..ApiOptions::default() }
 }
 
+/// The built-widget fixture, written once per test process (tests run in parallel).
 fn fixture() -> PathBuf {
+    static DIR: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    DIR.get_or_init(write_fixture).clone()
+}
+
+fn write_fixture() -> PathBuf {
     let dir = std::env::temp_dir().join(format!("colloquy-server-test-{}", std::process::id()));
     std::fs::create_dir_all(dir.join("demo")).unwrap();
     std::fs::write(dir.join("embed.js"), "/* embed */").unwrap();
