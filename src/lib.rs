@@ -76,6 +76,13 @@ fn percent_decode(value: &str) -> Option<String> {
     String::from_utf8(out).ok()
 }
 
+/// Whether the widget page may start for the host `origin`: `allowed` is the content of the
+/// page's `<meta name="colloquy-allowed-origins">` (space-separated origins, set by the server
+/// from its allowed-origins setting); without the meta, any host may.
+pub fn host_allowed(allowed: Option<&str>, origin: &str) -> bool {
+    allowed.is_none_or(|list| list.split_whitespace().any(|o| o == origin))
+}
+
 /// Entry point of the widget page (`index.html`): the widget inside the iframe `embed.js`
 /// made; opened directly (no embed parameters), it sends the visitor to the demo page.
 pub fn start() {
@@ -88,7 +95,16 @@ pub fn start() {
     }
     let location = window.location();
     match PageKind::from_query(&location.search().unwrap_or_default()) {
-        PageKind::Embedded { origin } => widget::start_iframe(origin),
+        PageKind::Embedded { origin } => {
+            let meta = window.document().and_then(|d| d.query_selector("meta[name=colloquy-allowed-origins]").ok()?);
+            let allowed = meta.and_then(|m| m.get_attribute("content"));
+            if !host_allowed(allowed.as_deref(), &origin) {
+                let text = format!("Colloquy: {origin} is not an allowed origin for this widget; it will not start.");
+                web_sys::console::error_1(&text.into());
+                return;
+            }
+            widget::start_iframe(origin)
+        }
         PageKind::Demo => {
             let _ = location.replace("demo/");
         }
@@ -121,5 +137,16 @@ mod tests {
         );
         assert_eq!(PageKind::from_query(""), PageKind::Demo);
         assert_eq!(PageKind::from_query("?embed=1"), PageKind::Demo);
+    }
+
+    #[test]
+    fn the_widget_starts_only_for_listed_hosts() {
+        let list = Some("https://a.example http://localhost:18081");
+        assert!(host_allowed(list, "https://a.example"));
+        assert!(host_allowed(list, "http://localhost:18081"));
+        assert!(!host_allowed(list, "https://evil.example"));
+        assert!(!host_allowed(list, "https://a.example.evil.example"));
+        assert!(!host_allowed(Some(""), "https://a.example"));
+        assert!(host_allowed(None, "https://anyone.example"), "no meta: no list");
     }
 }

@@ -7,9 +7,11 @@ use colloquy::agent::demo::{Memory, Step, script};
 use colloquy::agent::sse::{SseParser, encode, to_wire};
 use colloquy::events::{AgentKind, AgentMessage, ContentItem, ErrorCode, WidgetError};
 use futures::StreamExt;
-use futures::channel::mpsc::UnboundedSender;
 use serde_json::{Value, json};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
+use tokio::sync::mpsc::Sender;
 
 /// An OpenAI-compatible upstream (from the environment).
 #[derive(Clone, Debug)]
@@ -31,35 +33,70 @@ pub struct Pace {
     pub chunk: Duration,
 }
 
+/// Events buffered per reply stream before the agent waits for the visitor to read (a slow
+/// reader slows the agent, and the upstream model's stream, instead of growing memory).
+pub const STREAM_BUFFER: usize = 32;
+
 /// Where the events of one reply go: the SSE body, and a record of everything sent (so a retry
-/// of the same message gets the same reply). Sending returns `false` once the client went away.
+/// of the same message gets the same reply) up to a byte cap. Sending returns `false` once the
+/// client went away.
 pub struct Out {
-    tx: UnboundedSender<String>,
-    /// Everything sent so far.
-    pub record: std::sync::Mutex<Vec<String>>,
+    tx: Sender<String>,
+    record: Mutex<(Vec<String>, usize)>,
+    record_cap: usize,
+    keep: AtomicBool,
 }
 
 impl Out {
-    /// An output into `tx`.
-    pub fn new(tx: UnboundedSender<String>) -> Self {
-        Out { tx, record: Default::default() }
+    /// An output into `tx`, recording at most `record_cap` bytes.
+    pub fn new(tx: Sender<String>, record_cap: usize) -> Self {
+        Out { tx, record: Mutex::default(), record_cap, keep: AtomicBool::new(true) }
+    }
+
+    /// Whether the reply may be kept for retries: no `error` event went out and its record fit.
+    pub fn keepable(&self) -> bool {
+        self.keep.load(Ordering::Relaxed)
+    }
+
+    /// The record, when [`Out::keepable`].
+    pub fn take_record(&self) -> Option<Vec<String>> {
+        let record = std::mem::take(&mut self.record.lock().expect("record lock").0);
+        self.keepable().then_some(record)
     }
 
     /// Sends one agent event.
-    pub fn event(&self, ev: &AgentEvent) -> bool {
+    pub async fn event(&self, ev: &AgentEvent) -> bool {
+        if matches!(ev, AgentEvent::Error(_)) {
+            self.keep.store(false, Ordering::Relaxed);
+        }
         let (name, data) = to_wire(ev);
-        self.raw(encode(name, &data))
+        self.raw(encode(name, &data)).await
     }
 
     /// Sends raw wire text.
-    pub fn raw(&self, text: String) -> bool {
-        self.record.lock().expect("record lock").push(text.clone());
-        self.tx.unbounded_send(text).is_ok()
+    pub async fn raw(&self, text: String) -> bool {
+        if self.keepable() {
+            let mut record = self.record.lock().expect("record lock");
+            record.1 += text.len();
+            if record.1 > self.record_cap {
+                // Too big to keep: free what was recorded.
+                self.keep.store(false, Ordering::Relaxed);
+                *record = (Vec::new(), 0);
+            } else {
+                record.0.push(text.clone());
+            }
+        }
+        self.tx.send(text).await.is_ok()
+    }
+
+    /// Sends wire text without recording it (a replay).
+    pub async fn replay(&self, text: String) -> bool {
+        self.tx.send(text).await.is_ok()
     }
 
     /// Marks the end of the turn.
-    pub fn done(&self) -> bool {
-        self.raw(encode("done", &json!({})))
+    pub async fn done(&self) -> bool {
+        self.raw(encode("done", &json!({}))).await
     }
 }
 
@@ -85,25 +122,25 @@ pub async fn stream_steps(steps: Vec<Step>, pace: Pace, out: &Out) -> bool {
                 tokio::time::sleep(Duration::from_millis(ms.into())).await;
                 true
             }
-            Step::Emit(AgentEvent::Malformed(raw)) => out.raw(raw),
-            Step::Emit(ev) => out.event(&ev),
+            Step::Emit(AgentEvent::Malformed(raw)) => out.raw(raw).await,
+            Step::Emit(ev) => out.event(&ev).await,
             Step::Stream { chunks, message } => {
                 let mut ok = true;
                 for text in chunks {
-                    ok = out.event(&AgentEvent::Delta { message_id: message.id.clone(), text });
+                    ok = out.event(&AgentEvent::Delta { message_id: message.id.clone(), text }).await;
                     if !ok {
                         break;
                     }
                     tokio::time::sleep(pace.chunk).await;
                 }
-                ok && out.event(&AgentEvent::Message(message))
+                ok && out.event(&AgentEvent::Message(message)).await
             }
         };
         if !alive {
             return false;
         }
     }
-    out.done()
+    out.done().await
 }
 
 fn malformed_script(request: &AgentRequest, now_ms: f64) -> Vec<Step> {
@@ -125,6 +162,17 @@ fn malformed_script(request: &AgentRequest, now_ms: f64) -> Vec<Step> {
     ]
 }
 
+/// The error the browser gets when the model cannot be reached, timed out or broke off. The
+/// details (URL, provider text) go to the server's log only.
+pub fn unreachable() -> WidgetError {
+    WidgetError::new(ErrorCode::ConnectionError, "The agent could not be reached. Please try again.")
+}
+
+/// The error the browser gets when the model answered with an error status.
+pub fn refused() -> WidgetError {
+    WidgetError::new(ErrorCode::SendError, "The agent could not answer. Please try again.")
+}
+
 /// Streams a reply from the upstream model, with the conversation's history. Returns the reply's
 /// text (for the history) when it completed.
 pub async fn upstream(
@@ -138,8 +186,8 @@ pub async fn upstream(
     let mut messages: Vec<Value> =
         history.iter().map(|(role, content)| json!({"role": role, "content": content})).collect();
     messages.push(json!({"role": "user", "content": request.text}));
-    out.event(&AgentEvent::Accepted);
-    out.event(&AgentEvent::Typing);
+    out.event(&AgentEvent::Accepted).await;
+    out.event(&AgentEvent::Typing).await;
     let response = client
         .post(&upstream.url)
         .bearer_auth(&upstream.key)
@@ -149,15 +197,25 @@ pub async fn upstream(
     let response = match response {
         Ok(r) if r.status().is_success() => r,
         Ok(r) => {
-            let status = r.status().as_u16();
-            let error = WidgetError::new(ErrorCode::SendError, format!("The model answered HTTP {status}."))
-                .with_details(json!({"status": status}));
-            out.event(&AgentEvent::Error(error));
+            let status = r.status();
+            // The provider's error text, for the log (at most 2 KB of it).
+            let mut body = r.bytes_stream();
+            let mut bytes = Vec::new();
+            while let Some(Ok(chunk)) = body.next().await {
+                bytes.extend_from_slice(&chunk);
+                if bytes.len() >= 2_048 {
+                    bytes.truncate(2_048);
+                    break;
+                }
+            }
+            let text = String::from_utf8_lossy(&bytes);
+            eprintln!("colloquy-server: upstream {} answered {status}: {text}", upstream.url);
+            out.event(&AgentEvent::Error(refused())).await;
             return None;
         }
         Err(e) => {
-            let error = WidgetError::new(ErrorCode::ConnectionError, format!("Could not reach the model: {e}"));
-            out.event(&AgentEvent::Error(error));
+            eprintln!("colloquy-server: upstream {}: {e}", upstream.url);
+            out.event(&AgentEvent::Error(unreachable())).await;
             return None;
         }
     };
@@ -166,10 +224,13 @@ pub async fn upstream(
     let mut text = String::new();
     let mut body = response.bytes_stream();
     while let Some(chunk) = body.next().await {
-        let Ok(chunk) = chunk else {
-            let error = WidgetError::new(ErrorCode::ConnectionError, "The model's stream broke off.");
-            out.event(&AgentEvent::Error(error));
-            return None;
+        let chunk = match chunk {
+            Ok(chunk) => chunk,
+            Err(e) => {
+                eprintln!("colloquy-server: upstream {}: the stream broke off: {e}", upstream.url);
+                out.event(&AgentEvent::Error(unreachable())).await;
+                return None;
+            }
         };
         for event in parser.feed(&chunk) {
             if event.data.trim() == "[DONE]" {
@@ -179,7 +240,7 @@ pub async fn upstream(
             if let Some(delta) = v.pointer("/choices/0/delta/content").and_then(Value::as_str).filter(|d| !d.is_empty())
             {
                 text.push_str(delta);
-                if !out.event(&AgentEvent::Delta { message_id: id.clone(), text: delta.to_owned() }) {
+                if !out.event(&AgentEvent::Delta { message_id: id.clone(), text: delta.to_owned() }).await {
                     return None;
                 }
             }
@@ -193,7 +254,7 @@ pub async fn upstream(
         from: AgentKind::Bot,
         agent_name: None,
     };
-    out.event(&AgentEvent::Message(message));
-    out.done();
+    out.event(&AgentEvent::Message(message)).await;
+    out.done().await;
     Some(text)
 }

@@ -22,6 +22,8 @@ pub enum Rejection {
     NoExpiry,
     /// `exp` has passed.
     Expired,
+    /// `nbf` (not before) is still to come.
+    NotYetValid,
 }
 
 fn sign(secret: &[u8], input: &str) -> Vec<u8> {
@@ -39,7 +41,7 @@ pub fn mint(secret: &[u8], sub: &str, now_s: u64, ttl_s: u64) -> String {
     format!("{input}.{signature}")
 }
 
-/// The claims of a valid, unexpired token.
+/// The claims of a valid token: signed, `exp` in the future, `nbf` (when present) reached.
 pub fn verify(secret: &[u8], token: &str, now_s: u64) -> Result<Value, Rejection> {
     let mut parts = token.split('.');
     let (Some(header), Some(claims), Some(signature), None) = (parts.next(), parts.next(), parts.next(), parts.next())
@@ -61,6 +63,14 @@ pub fn verify(secret: &[u8], token: &str, now_s: u64) -> Result<Value, Rejection
     let exp = claims.get("exp").and_then(Value::as_u64).ok_or(Rejection::NoExpiry)?;
     if exp <= now_s {
         return Err(Rejection::Expired);
+    }
+    match claims.get("nbf") {
+        None => {}
+        Some(nbf) => match nbf.as_u64() {
+            Some(nbf) if nbf > now_s => return Err(Rejection::NotYetValid),
+            Some(_) => {}
+            None => return Err(Rejection::Malformed),
+        },
     }
     Ok(claims)
 }
@@ -93,6 +103,21 @@ mod tests {
         let input = format!("{head}.{no_exp}");
         let signed = format!("{input}.{}", B64.encode(sign(SECRET, &input)));
         assert_eq!(verify(SECRET, &signed, 1_000), Err(Rejection::NoExpiry));
+    }
+
+    fn signed(claims: Value) -> String {
+        let head = B64.encode(json!({"alg": "HS256", "typ": "JWT"}).to_string());
+        let input = format!("{head}.{}", B64.encode(claims.to_string()));
+        format!("{input}.{}", B64.encode(sign(SECRET, &input)))
+    }
+
+    #[test]
+    fn not_before_is_honoured() {
+        let token = signed(json!({"sub": "v", "nbf": 1_100, "exp": 2_000}));
+        assert_eq!(verify(SECRET, &token, 1_099), Err(Rejection::NotYetValid));
+        assert_eq!(verify(SECRET, &token, 1_100).unwrap()["sub"], "v");
+        let bad = signed(json!({"sub": "v", "nbf": "soon", "exp": 2_000}));
+        assert_eq!(verify(SECRET, &bad, 1_100), Err(Rejection::Malformed));
     }
 
     #[test]

@@ -11,22 +11,34 @@ use serde_json::Value;
 use tower::ServiceExt;
 
 const SECRET: &[u8] = b"s3cret";
+const WIDGET_PAGE: &str = "<html><head><title>w</title></head><body data-colloquy=\"widget\">widget page</body></html>";
 
 fn fast() -> ApiOptions {
     ApiOptions { pace: Pace { think: Duration::ZERO, chunk: Duration::ZERO }, ..ApiOptions::default() }
 }
 
+/// The built-widget fixture, written once per test process (tests run in parallel).
 fn fixture() -> PathBuf {
+    static DIR: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    DIR.get_or_init(write_fixture).clone()
+}
+
+fn write_fixture() -> PathBuf {
     let dir = std::env::temp_dir().join(format!("colloquy-server-test-{}", std::process::id()));
     std::fs::create_dir_all(dir.join("demo")).unwrap();
     std::fs::write(dir.join("embed.js"), "/* embed */").unwrap();
-    std::fs::write(dir.join("index.html"), "widget page").unwrap();
+    std::fs::write(dir.join("index.html"), WIDGET_PAGE).unwrap();
     std::fs::write(dir.join("demo/index.html"), "demo page").unwrap();
+    std::fs::write(dir.join(".trunk-lock"), "lock").unwrap();
+    std::fs::write(dir.join("colloquy.d.ts"), "export interface Instance {}").unwrap();
+    std::fs::write(dir.join("colloquy-0123456789abcdef_bg.wasm"), b"\0asm\x01\0\0\0").unwrap();
+    std::fs::write(dir.join("colloquy-0123456789abcdef_bg.wasm.br"), b"brotli bytes").unwrap();
+    std::fs::write(dir.join("big.js"), "console.log('compress me');\n".repeat(200)).unwrap();
     dir
 }
 
 fn app_with(api: ApiOptions) -> Router {
-    app(&Options { dist: Some(fixture()), api: Some(api) })
+    app(&Options { dist: Some(fixture()), api: Some(api), ..Options::default() })
 }
 
 struct Reply {
@@ -79,7 +91,7 @@ async fn serves_the_widget_and_the_demo_routes() {
     assert_eq!((r.status, r.body.as_str()), (StatusCode::OK, "/* embed */"));
     assert!(r.headers[header::CONTENT_TYPE].to_str().unwrap().contains("javascript"));
     assert_eq!(r.headers["access-control-allow-origin"], "*");
-    assert_eq!(call(&app, "GET", "/", &[], None).await.body, "widget page");
+    assert!(call(&app, "GET", "/", &[], None).await.body.contains("widget page"));
     assert_eq!(call(&app, "GET", "/demo/gallery", &[], None).await.body, "demo page");
     assert_eq!(call(&app, "GET", "/missing.js", &[], None).await.status, StatusCode::NOT_FOUND);
     assert!(call(&app, "GET", "/api/health", &[], None).await.body.contains("\"scripted\""));
@@ -165,7 +177,13 @@ async fn development_tokens_are_off_unless_enabled() {
 
 #[tokio::test]
 async fn cors_allows_only_the_listed_origins() {
-    let app = app_with(ApiOptions { allowed_origins: vec!["https://shop.example".into()], ..fast() });
+    let options = Options {
+        dist: Some(fixture()),
+        api: Some(fast()),
+        allowed_origins: vec!["https://shop.example".into()],
+        ..Options::default()
+    };
+    let app = app(&options);
     let preflight = |origin: &'static str| {
         let app = app.clone();
         async move {
@@ -244,9 +262,457 @@ async fn proxies_an_openai_compatible_stream_and_keeps_the_key_server_side() {
 
 #[tokio::test]
 async fn an_unreachable_upstream_is_a_clear_error_event() {
-    let upstream =
-        Upstream { url: "http://127.0.0.1:9/v1/chat/completions".into(), key: "k".into(), model: "m".into() };
+    let url = "http://127.0.0.1:9/v1/chat/completions?api-key=sekrit";
+    let upstream = Upstream { url: url.into(), key: "k".into(), model: "m".into() };
     let app = app_with(ApiOptions { upstream: Some(upstream), ..fast() });
-    let evs = events(&send(&app, "c8", "m1", "hi", &[]).await.body);
+    let body = send(&app, "c8", "m1", "hi", &[]).await.body;
+    let evs = events(&body);
     assert!(evs.iter().any(|(_, e)| matches!(e, Ok(Some(AgentEvent::Error(err))) if err.code == colloquy::events::ErrorCode::ConnectionError)));
+    // The URL (and the key in its query) stays in the server's log.
+    assert!(!body.contains("sekrit") && !body.contains("127.0.0.1"), "{body}");
+}
+
+// ---- issue 10: hardening ----
+
+fn is_json_error(r: &Reply, status: StatusCode, code: &str) -> bool {
+    let json: Value = serde_json::from_str(&r.body).unwrap_or(Value::Null);
+    r.status == status
+        && r.headers.get(header::CONTENT_TYPE).is_some_and(|v| v == "application/json")
+        && json["code"] == code
+        && json["message"].as_str().is_some_and(|m| !m.is_empty())
+}
+
+#[tokio::test]
+async fn every_rejection_is_the_documented_json() {
+    let app = app_with(fast());
+    let r = call(&app, "GET", "/api/nowhere", &[], None).await;
+    assert!(is_json_error(&r, StatusCode::NOT_FOUND, "NOT_FOUND"), "{}", r.body);
+    let r = call(&app, "GET", "/api/conversations/c1/messages", &[], None).await;
+    assert!(is_json_error(&r, StatusCode::METHOD_NOT_ALLOWED, "METHOD_NOT_ALLOWED"), "{}", r.body);
+    let plain = Request::post("/api/conversations/c1/messages").body(Body::from("{}")).unwrap();
+    let res = app.clone().oneshot(plain).await.unwrap();
+    let (status, headers) = (res.status(), res.headers().clone());
+    let body = String::from_utf8_lossy(&res.into_body().collect().await.unwrap().to_bytes()).into_owned();
+    assert!(is_json_error(
+        &Reply { status, headers, body },
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        "UNSUPPORTED_MEDIA_TYPE"
+    ));
+    let bad = Request::post("/api/conversations/c1/messages")
+        .header("content-type", "application/json")
+        .body(Body::from("{not json"))
+        .unwrap();
+    let res = app.clone().oneshot(bad).await.unwrap();
+    let (status, headers) = (res.status(), res.headers().clone());
+    let body = String::from_utf8_lossy(&res.into_body().collect().await.unwrap().to_bytes()).into_owned();
+    assert!(is_json_error(&Reply { status, headers, body }, StatusCode::BAD_REQUEST, "BAD_REQUEST"));
+    let huge = json!({"id": "m2", "text": "y".repeat(70 * 1024)});
+    let r = call(&app, "POST", "/api/conversations/c4/messages", &[], Some(huge)).await;
+    assert!(is_json_error(&r, StatusCode::PAYLOAD_TOO_LARGE, "PAYLOAD_TOO_LARGE"), "{}", r.body);
+    let r = call(&app, "GET", "/missing.js", &[], None).await;
+    assert!(is_json_error(&r, StatusCode::NOT_FOUND, "NOT_FOUND"), "{}", r.body);
+}
+
+#[tokio::test]
+async fn a_failed_reply_is_not_recorded_so_the_retry_is_a_fresh_attempt() {
+    let app = app_with(fast());
+    let first = events(&send(&app, "e1", "m1", "/error", &[]).await.body);
+    assert!(first.iter().any(|(n, _)| n == "error"));
+    let retry = send(&app, "e1", "m1", "/error", &[]).await;
+    assert!(!events(&retry.body).iter().any(|(n, _)| n == "error"), "{}", retry.body);
+    final_text(&retry.body);
+}
+
+#[tokio::test]
+async fn the_reply_store_is_bounded_and_evicts_the_oldest() {
+    let mut api = fast();
+    api.stores.replies.max_entries = 1;
+    let app = app_with(api);
+    let first = send(&app, "r1", "m1", "/handoff", &[]).await;
+    send(&app, "r1", "m2", "hi", &[]).await;
+    // m1's reply was evicted by m2's: the retry is answered afresh (now by the human agent).
+    let again = send(&app, "r1", "m1", "/handoff", &[]).await;
+    assert_ne!(first.body, again.body);
+}
+
+fn token_for(sub: &str) -> String {
+    format!("Bearer {}", auth::mint(SECRET, sub, now().as_secs(), 60))
+}
+
+#[tokio::test]
+async fn conversations_are_bound_to_the_token_subject() {
+    let app = app_with(ApiOptions { jwt_secret: Some(SECRET.to_vec()), ..fast() });
+    let (alice, mallory) = (token_for("alice"), token_for("mallory"));
+    let created =
+        call(&app, "POST", "/api/conversations", &[("authorization", &alice)], Some(json!({"conversationId": "b1"})))
+            .await;
+    assert_eq!(created.status, StatusCode::CREATED);
+    let ok = send(&app, "b1", "m1", "hi", &[("authorization", &alice)]).await;
+    assert_eq!(ok.status, StatusCode::OK);
+    let stolen = send(&app, "b1", "m1", "hi", &[("authorization", &mallory)]).await;
+    assert!(is_json_error(&stolen, StatusCode::FORBIDDEN, "FORBIDDEN"), "{}", stolen.body);
+    let again =
+        call(&app, "POST", "/api/conversations", &[("authorization", &mallory)], Some(json!({"conversationId": "b1"})))
+            .await;
+    assert_eq!(again.status, StatusCode::FORBIDDEN);
+    // Lazily created conversations are bound too.
+    send(&app, "b2", "m1", "hi", &[("authorization", &mallory)]).await;
+    assert_eq!(send(&app, "b2", "m2", "hi", &[("authorization", &alice)]).await.status, StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn an_evicted_conversation_takes_its_replies_with_it() {
+    let mut api = ApiOptions { jwt_secret: Some(SECRET.to_vec()), ..fast() };
+    api.stores.conversations.max_entries = 1;
+    let app = app_with(api);
+    let (alice, bob) = (token_for("alice"), token_for("bob"));
+    send(&app, "v1", "m1", "secret plans", &[("authorization", &alice)]).await;
+    send(&app, "v2", "m1", "hi", &[("authorization", &alice)]).await;
+    // v1 was evicted (one conversation kept): bob may start a conversation of that id, and a
+    // retry of alice's message id gives him a fresh reply to his own text, not alice's.
+    let r = send(&app, "v1", "m1", "mine", &[("authorization", &bob)]).await;
+    assert_eq!((r.status, final_text(&r.body)), (StatusCode::OK, "You said: mine".to_owned()));
+}
+
+#[tokio::test]
+async fn the_bearer_scheme_is_case_insensitive() {
+    let app = app_with(ApiOptions { jwt_secret: Some(SECRET.to_vec()), ..fast() });
+    let token = auth::mint(SECRET, "v", now().as_secs(), 60);
+    for scheme in ["bearer", "BEARER", "Bearer"] {
+        let header = format!("{scheme} {token}");
+        assert_eq!(send(&app, "s1", scheme, "hi", &[("authorization", &header)]).await.status, StatusCode::OK);
+    }
+    assert_eq!(bearer("Basic abc"), None);
+    assert_eq!(bearer("bearer  tok "), Some("tok"));
+}
+
+#[test]
+fn the_dev_token_endpoint_is_announced_loudly() {
+    let on = ApiOptions { jwt_secret: Some(SECRET.to_vec()), dev_tokens: true, ..fast() };
+    let warnings = startup_warnings(&on);
+    assert!(warnings.iter().any(|w| w.contains("WARNING") && w.contains("ANY subject")), "{warnings:?}");
+    assert!(startup_warnings(&ApiOptions { jwt_secret: Some(SECRET.to_vec()), ..fast() }).is_empty());
+}
+
+#[test]
+fn allowed_origins_are_validated() {
+    let (ok, bad) =
+        parse_origins("https://a.example, http://localhost:18081 https://b.example/,javascript:x,https://x;y");
+    assert_eq!(ok, ["https://a.example", "http://localhost:18081", "https://b.example"]);
+    assert_eq!(bad, ["javascript:x", "https://x;y"]);
+}
+
+#[tokio::test]
+async fn the_widget_page_carries_its_security_headers_and_the_origin_list() {
+    let options = Options {
+        dist: Some(fixture()),
+        api: Some(fast()),
+        allowed_origins: vec!["https://a.example".into(), "https://b.example".into()],
+        ..Options::default()
+    };
+    let app = app(&options);
+    for path in ["/", "/index.html"] {
+        let r = call(&app, "GET", path, &[], None).await;
+        let csp = r.headers[header::CONTENT_SECURITY_POLICY].to_str().unwrap();
+        assert!(csp.contains("frame-ancestors https://a.example https://b.example;"), "{csp}");
+        assert!(csp.contains("script-src 'self' 'wasm-unsafe-eval'") && !csp.contains("unsafe-inline"));
+        assert_eq!(r.headers[header::REFERRER_POLICY], "strict-origin-when-cross-origin");
+        assert!(r.body.contains(
+            r#"<head><meta name="colloquy-allowed-origins" content="https://a.example https://b.example" />"#
+        ));
+    }
+    // nosniff on every response, API and errors included.
+    for path in ["/embed.js", "/api/health", "/missing"] {
+        assert_eq!(call(&app, "GET", path, &[], None).await.headers[header::X_CONTENT_TYPE_OPTIONS], "nosniff");
+    }
+}
+
+#[tokio::test]
+async fn static_files_no_dotfiles_right_types_cache_headers_compression() {
+    let app = app_with(fast());
+    assert_eq!(call(&app, "GET", "/.trunk-lock", &[], None).await.status, StatusCode::NOT_FOUND);
+    let dts = call(&app, "GET", "/colloquy.d.ts", &[], None).await;
+    assert_eq!(dts.headers[header::CONTENT_TYPE], "text/plain; charset=utf-8");
+    let wasm = call(&app, "GET", "/colloquy-0123456789abcdef_bg.wasm", &[], None).await;
+    assert_eq!(wasm.headers[header::CONTENT_TYPE], "application/wasm");
+    assert_eq!(wasm.headers[header::CACHE_CONTROL], statics::IMMUTABLE);
+    let embed = call(&app, "GET", "/embed.js", &[], None).await;
+    assert_eq!(embed.headers[header::CACHE_CONTROL], statics::SHORT);
+    // The precompressed sibling, when the client takes brotli.
+    let br = call(&app, "GET", "/colloquy-0123456789abcdef_bg.wasm", &[("accept-encoding", "gzip, br")], None).await;
+    assert_eq!((br.headers[header::CONTENT_ENCODING].to_str().unwrap(), br.body.as_str()), ("br", "brotli bytes"));
+    assert_eq!(br.headers[header::CONTENT_TYPE], "application/wasm");
+    // No sibling: compressed on the fly.
+    let gz = call(&app, "GET", "/big.js", &[("accept-encoding", "gzip")], None).await;
+    assert_eq!(gz.headers[header::CONTENT_ENCODING], "gzip");
+    // Never the event stream.
+    let sse = send(&app, "z1", "m1", "hi", &[("accept-encoding", "gzip, br")]).await;
+    assert!(sse.headers.get(header::CONTENT_ENCODING).is_none());
+    final_text(&sse.body);
+}
+
+// ---- real sockets on 127.0.0.1 ----
+
+struct Running {
+    addr: std::net::SocketAddr,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    done: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+impl Running {
+    async fn stop(mut self) -> Duration {
+        let start = std::time::Instant::now();
+        let _ = self.stop.take().unwrap().send(());
+        tokio::time::timeout(Duration::from_secs(10), self.done).await.unwrap().unwrap().unwrap();
+        start.elapsed()
+    }
+}
+
+async fn start(options: Options) -> Running {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let app = app(&options);
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let signal = async {
+        let _ = stopped.await;
+    };
+    let done = tokio::spawn(net::serve(listener, app, options.limits.clone(), options.closing.clone(), signal));
+    Running { addr, stop: Some(stop), done }
+}
+
+fn served(api: ApiOptions, limits: Limits) -> Options {
+    Options { dist: Some(fixture()), api: Some(api), limits, ..Options::default() }
+}
+
+fn slow() -> ApiOptions {
+    ApiOptions { pace: Pace { think: Duration::ZERO, chunk: Duration::from_millis(50) }, ..ApiOptions::default() }
+}
+
+fn message_request(conversation: &str, id: &str, text: &str) -> String {
+    let body = json!({"id": id, "text": text}).to_string();
+    format!(
+        "POST /api/conversations/{conversation}/messages HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+        body.len()
+    )
+}
+
+/// Reads until `needle` shows up (or EOF / 5 s); returns what was read.
+async fn read_until(stream: &mut tokio::net::TcpStream, needle: &str) -> String {
+    use tokio::io::AsyncReadExt;
+    let mut seen = Vec::new();
+    let mut buf = [0u8; 4096];
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    while !String::from_utf8_lossy(&seen).contains(needle) {
+        match tokio::time::timeout_at(deadline, stream.read(&mut buf)).await {
+            Ok(Ok(n)) if n > 0 => seen.extend_from_slice(&buf[..n]),
+            _ => break,
+        }
+    }
+    String::from_utf8_lossy(&seen).into_owned()
+}
+
+async fn connect(addr: std::net::SocketAddr, request: &str) -> tokio::net::TcpStream {
+    use tokio::io::AsyncWriteExt;
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    stream.write_all(request.as_bytes()).await.unwrap();
+    stream
+}
+
+/// Whether the server closes the connection within `within`.
+async fn closed_within(stream: &mut tokio::net::TcpStream, within: Duration) -> bool {
+    use tokio::io::AsyncReadExt;
+    let mut buf = [0u8; 1024];
+    let deadline = tokio::time::Instant::now() + within;
+    loop {
+        match tokio::time::timeout_at(deadline, stream.read(&mut buf)).await {
+            Ok(Ok(0)) | Ok(Err(_)) => return true,
+            Ok(Ok(_)) => continue,
+            Err(_) => return false,
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_half_sent_request_head_is_cut_off() {
+    let limits = Limits { header_timeout: Duration::from_millis(300), ..Limits::default() };
+    let server = start(served(fast(), limits)).await;
+    let mut slow = connect(server.addr, "GET /embed.js HTTP/1.1\r\nhost: x\r\nx-slow: 1").await;
+    assert!(closed_within(&mut slow, Duration::from_secs(3)).await);
+    // Meanwhile the server answers others.
+    let mut other = connect(server.addr, "GET /embed.js HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n").await;
+    assert!(read_until(&mut other, "/* embed */").await.starts_with("HTTP/1.1 200"));
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_connection_that_moves_nothing_is_closed() {
+    let limits = Limits { idle_timeout: Duration::from_millis(300), ..Limits::default() };
+    let server = start(served(fast(), limits)).await;
+    let mut idle = tokio::net::TcpStream::connect(server.addr).await.unwrap();
+    assert!(closed_within(&mut idle, Duration::from_secs(3)).await);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_trickling_body_gets_408_and_an_announced_huge_one_413_at_once() {
+    let limits = Limits { body_timeout: Duration::from_millis(300), ..Limits::default() };
+    let server = start(served(fast(), limits)).await;
+    let head = "POST /api/conversations/t1/messages HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\nconnection: close\r\n";
+    let mut trickle = connect(server.addr, &format!("{head}content-length: 100\r\n\r\n{{}}")).await;
+    let answer = read_until(&mut trickle, "}").await;
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    assert!(answer.contains(r#""code":"REQUEST_TIMEOUT""#), "{answer}");
+    let mut huge = connect(server.addr, &format!("{head}content-length: 10000000\r\n\r\n{{}}")).await;
+    let answer = read_until(&mut huge, "}").await;
+    assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
+    assert!(answer.contains(r#""code":"PAYLOAD_TOO_LARGE""#), "{answer}");
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn connections_beyond_the_caps_get_429_or_503_with_retry_after() {
+    let limits = Limits { max_connections_per_address: 2, retry_after: Duration::from_secs(7), ..Limits::default() };
+    let server = start(served(fast(), limits)).await;
+    let _a = tokio::net::TcpStream::connect(server.addr).await.unwrap();
+    let _b = tokio::net::TcpStream::connect(server.addr).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let mut third = connect(server.addr, "GET /embed.js HTTP/1.1\r\nhost: x\r\n\r\n").await;
+    let answer = read_until(&mut third, "}").await;
+    assert!(answer.starts_with("HTTP/1.1 429"), "{answer}");
+    assert!(answer.contains("retry-after: 7") && answer.contains(r#""code":"TOO_MANY_REQUESTS""#), "{answer}");
+    server.stop().await;
+
+    let limits = Limits { max_connections: 1, ..Limits::default() };
+    let server = start(served(fast(), limits)).await;
+    let _a = tokio::net::TcpStream::connect(server.addr).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let mut second = connect(server.addr, "GET /embed.js HTTP/1.1\r\nhost: x\r\n\r\n").await;
+    let answer = read_until(&mut second, "}").await;
+    assert!(answer.starts_with("HTTP/1.1 503") && answer.contains("retry-after: 5"), "{answer}");
+    assert!(answer.contains(r#""code":"UNAVAILABLE""#), "{answer}");
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn streams_beyond_the_caps_get_429_or_503_and_places_come_back() {
+    let limits = Limits { max_streams_per_address: 1, ..Limits::default() };
+    let server = start(served(slow(), limits)).await;
+    let mut first = connect(server.addr, &message_request("k1", "m1", "/long 100")).await;
+    assert!(read_until(&mut first, "event: delta").await.contains("event: delta"));
+    let mut second = connect(server.addr, &message_request("k2", "m1", "hi")).await;
+    let answer = read_until(&mut second, "}").await;
+    assert!(answer.starts_with("HTTP/1.1 429") && answer.contains("retry-after: 5"), "{answer}");
+    assert!(answer.contains(r#""code":"TOO_MANY_REQUESTS""#), "{answer}");
+    // The visitor leaves: the place is given back.
+    drop(first);
+    let mut ok = false;
+    for _ in 0..40 {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        let mut third = connect(server.addr, &message_request("k3", "m1", "hi")).await;
+        if read_until(&mut third, "\r\n").await.starts_with("HTTP/1.1 200") {
+            ok = true;
+            break;
+        }
+    }
+    assert!(ok, "the stream's place came back");
+    server.stop().await;
+
+    let limits = Limits { max_streams: 1, ..Limits::default() };
+    let server = start(served(slow(), limits)).await;
+    let mut first = connect(server.addr, &message_request("k1", "m1", "/long 100")).await;
+    read_until(&mut first, "event: delta").await;
+    let mut second = connect(server.addr, &message_request("k2", "m1", "hi")).await;
+    let answer = read_until(&mut second, "}").await;
+    assert!(answer.starts_with("HTTP/1.1 503") && answer.contains(r#""code":"UNAVAILABLE""#), "{answer}");
+    drop(first);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn on_shutdown_a_stream_finishes_within_the_drain_time() {
+    let limits = Limits { drain: Duration::from_secs(5), ..Limits::default() };
+    let server = start(served(slow(), limits)).await;
+    let mut stream = connect(server.addr, &message_request("g1", "m1", "/long 10")).await;
+    let before = read_until(&mut stream, "event: delta").await;
+    let (rest, took) = tokio::join!(read_until(&mut stream, "event: done"), server.stop());
+    assert!(rest.contains("event: done") && !rest.contains("event: error"), "{before}{rest}");
+    assert!(took < Duration::from_secs(5));
+}
+
+#[tokio::test]
+async fn on_shutdown_a_long_stream_ends_with_a_clean_error_after_the_drain_time() {
+    let limits = Limits { drain: Duration::from_millis(300), ..Limits::default() };
+    let server = start(served(slow(), limits)).await;
+    let mut stream = connect(server.addr, &message_request("g2", "m1", "/long 1000")).await;
+    read_until(&mut stream, "event: delta").await;
+    let (rest, took) = tokio::join!(read_until(&mut stream, "restarting"), server.stop());
+    assert!(rest.contains("event: error") && rest.contains("CONNECTION_ERROR"), "{rest}");
+    assert!(closed_within(&mut stream, Duration::from_secs(3)).await, "the stream ends");
+    assert!(took < Duration::from_secs(4), "{took:?}");
+}
+
+/// An upstream that sends one delta and then hangs; reports when its client went away.
+async fn hanging_upstream() -> (String, tokio::sync::oneshot::Receiver<()>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (gone, gone_rx) = tokio::sync::oneshot::channel();
+    tokio::spawn(async move {
+        let (mut socket, _) = listener.accept().await.unwrap();
+        read_until(&mut socket, "\r\n\r\n").await;
+        let chunk = "data: {\"choices\":[{\"delta\":{\"content\":\"Hel\"}}]}\n\n";
+        let head = "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ntransfer-encoding: chunked\r\n\r\n";
+        let answer = format!("{head}{:x}\r\n{chunk}\r\n", chunk.len());
+        socket.write_all(answer.as_bytes()).await.unwrap();
+        let mut buf = [0u8; 1024];
+        loop {
+            match socket.read(&mut buf).await {
+                Ok(0) | Err(_) => break,
+                Ok(_) => {}
+            }
+        }
+        let _ = gone.send(());
+    });
+    (format!("http://{addr}/v1/chat/completions?key=sekrit"), gone_rx)
+}
+
+#[tokio::test]
+async fn the_upstream_call_is_cancelled_when_the_visitor_leaves() {
+    let (url, gone) = hanging_upstream().await;
+    let api = ApiOptions { upstream: Some(Upstream { url, key: "k".into(), model: "m".into() }), ..fast() };
+    let server = start(served(api, Limits::default())).await;
+    let mut visitor = connect(server.addr, &message_request("u1", "m1", "hi")).await;
+    assert!(read_until(&mut visitor, "event: delta").await.contains("Hel"));
+    drop(visitor);
+    tokio::time::timeout(Duration::from_secs(3), gone).await.expect("the upstream call was dropped").unwrap();
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn the_upstream_call_has_an_overall_timeout_and_its_error_is_generic() {
+    let (url, gone) = hanging_upstream().await;
+    let upstream = Upstream { url, key: "k".into(), model: "m".into() };
+    let api = ApiOptions { upstream: Some(upstream), upstream_timeout: Duration::from_millis(500), ..fast() };
+    let server = start(served(api, Limits::default())).await;
+    let mut visitor = connect(server.addr, &message_request("u2", "m1", "hi")).await;
+    let body = read_until(&mut visitor, "event: error").await;
+    let body = body + &read_until(&mut visitor, "\n\n").await;
+    assert!(body.contains("CONNECTION_ERROR"), "{body}");
+    assert!(!body.contains("sekrit") && !body.contains("127.0.0.1"), "{body}");
+    tokio::time::timeout(Duration::from_secs(3), gone).await.expect("the upstream call was dropped").unwrap();
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_reply_too_big_for_the_store_is_not_kept() {
+    let mut api = fast();
+    api.stores.replies.max_bytes = 80_000; // one reply may keep at most 10 KB
+    let app = app_with(api);
+    let small = send(&app, "o1", "m1", "hi", &[]).await;
+    let big = send(&app, "o1", "m2", "/long 300", &[]).await;
+    assert!(big.body.len() > 10_000);
+    tokio::time::sleep(Duration::from_millis(5)).await;
+    // The small one is replayed as it was; the big one is answered afresh (a new timestamp).
+    assert_eq!(send(&app, "o1", "m1", "hi", &[]).await.body, small.body);
+    assert_ne!(send(&app, "o1", "m2", "/long 300", &[]).await.body, big.body);
 }

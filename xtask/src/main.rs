@@ -7,6 +7,7 @@
 
 mod bench;
 mod cmd;
+mod compress;
 mod setup;
 mod size;
 mod steps;
