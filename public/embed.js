@@ -2,7 +2,9 @@
    inline in a shadow root) and speaks the bridge protocol with it (docs/bridge.md). No framework
    and no inline styles (CSSOM only), so it runs under a strict CSP. Which events exist, in which
    dialect, with which payload, is decided inside the widget: this file only calls the functions
-   it is told to call, and reports how that went. */
+   it is told to call, and reports how that went.
+   Loading (docs/host-api.md): `load: "eager" | "idle" | "interaction"` decides when the widget's
+   files are fetched; the events hosts see are the same in each. */
 (function (W, D) {
   "use strict";
   var script = D.currentScript;
@@ -10,6 +12,11 @@
   var ORIGIN = new URL(src, location.href).origin;
   var BASE = src.replace(/[^/?#]*([?#].*)?$/, "");
   var T0 = Date.now();
+  // The content-hashed names of the widget's module, wasm and stylesheet ({js, wasm, css}),
+  // written here at build time (scripts/post-build.mjs). Left null (this file served unbuilt),
+  // they are read from the widget page when needed.
+  var FILES = /*@FILES@*/null;
+  var LABELS = { es: "Abrir chat", pt: "Abrir chat" }; // the launcher's name (src/i18n.rs)
   var METHODS = ["changeView", "send", "restartConversation", "loadThread", "updateUser",
     "updateAuthToken", "setLocale", "setMaximized", "endConversation"];
   var globals = []; // registrations on the global dialect objects: [api, name, fn]
@@ -25,7 +32,8 @@
     }
     var inline = config.mode === "inline";
     var inst = {}, fns = {}, seq = 0, reqs = {}, outbox = [], sent = false, ready = false;
-    var settle = [], frame, root, deliver;
+    var settle = [], frame, root, deliver, booted = false, ph = null, clicked = false, seen = false;
+    var load = config.load === "eager" || config.load === "interaction" ? config.load : "idle";
     var host = D.createElement("div");
     host.className = "colloquy-host";
 
@@ -158,6 +166,7 @@
         });
       } else if (m.op === "dom") {
         if (m.stream) streamIn(m.stream, m.detail);
+        if (m.name === "view:change") { seen = true; swap(); }
         host.dispatchEvent(new CustomEvent("colloquy:" + m.name, { detail: m.detail, bubbles: true }));
         if (m.stream) streamAppend(m.stream, m.detail);
       } else if (m.op === "store" && String(m.key).indexOf("colloquy:") === 0) {
@@ -167,6 +176,7 @@
         st.width = m.width;
         st.height = m.height;
         st.display = m.width === "0px" ? "none" : "block";
+        swap();
       } else if (m.op === "done") {
         if (m.req === 0) {
           ready = true;
@@ -193,47 +203,127 @@
       settle.forEach(function (f) { f(err); });
     }
 
-    if (inline) {
-      // Same protocol, direct calls: each message is handled in its own microtask, in order.
-      var st0 = host.style;
-      st0.position = "relative";
-      st0.zIndex = "2147483000";
-      root = host.attachShadow({ mode: "open" });
-      var css = D.createElement("link");
-      css.rel = "stylesheet";
-      css.href = BASE + "widget.css";
-      var mount = D.createElement("div");
-      root.appendChild(css);
-      root.appendChild(mount);
-      deliver = function () {};
-      import(BASE + "colloquy.js").then(function (mod) {
-        return mod.default({ module_or_path: BASE + "colloquy_bg.wasm" }).then(function () {
-          var recv = mod.mountInline(mount, function (text) {
-            Promise.resolve().then(function () { receive(text); });
+    /* Starts the widget: the iframe, or the widget's module imported into this page. */
+    function boot() {
+      if (booted || current !== inst) return;
+      booted = true;
+      if (inline) {
+        // Same protocol, direct calls: each message is handled in its own microtask, in order.
+        var st0 = host.style;
+        st0.position = "relative";
+        st0.zIndex = "2147483000";
+        root = host.attachShadow({ mode: "open" });
+        var mount = D.createElement("div");
+        deliver = function () {};
+        files().then(function (f) {
+          hints(f);
+          root.appendChild(link("stylesheet", BASE + f.css));
+          root.appendChild(mount);
+          return import(BASE + f.js).then(function (mod) {
+            return mod.default({ module_or_path: BASE + f.wasm }).then(function () {
+              var recv = mod.mountInline(mount, function (text) {
+                Promise.resolve().then(function () { receive(text); });
+              });
+              deliver = function (text) { Promise.resolve().then(function () { recv(text); }); };
+              init();
+            });
           });
-          deliver = function (text) { Promise.resolve().then(function () { recv(text); }); };
-          init();
-        });
-      }).catch(fail);
-    } else {
-      frame = D.createElement("iframe");
-      frame.title = config.title || "Chat";
-      frame.src = BASE + "index.html?embed=1&origin=" + encodeURIComponent(location.origin);
-      var st = frame.style;
-      st.position = "fixed";
-      st.bottom = "0";
-      st[config.position === "left" ? "left" : "right"] = "0";
-      st.border = "0";
-      st.width = st.height = "0px";
-      st.display = "none";
-      st.zIndex = "2147483000";
-      st.colorScheme = "normal";
-      st.background = "transparent";
-      host.appendChild(frame);
-      deliver = function (text) { frame.contentWindow.postMessage(text, ORIGIN); };
-      W.addEventListener("message", onMessage);
-      W.addEventListener("storage", onStorage);
+        }).catch(fail);
+      } else {
+        frame = D.createElement("iframe");
+        frame.title = config.title || "Chat";
+        frame.src = BASE + "index.html?embed=1&origin=" + encodeURIComponent(location.origin);
+        var st = frame.style;
+        st.position = "fixed";
+        st.bottom = "0";
+        st[config.position === "left" ? "left" : "right"] = "0";
+        st.border = "0";
+        st.width = st.height = "0px";
+        st.display = "none";
+        st.zIndex = "2147483000";
+        st.colorScheme = "normal";
+        st.background = "transparent";
+        host.appendChild(frame);
+        deliver = function (text) { frame.contentWindow.postMessage(text, ORIGIN); };
+        W.addEventListener("message", onMessage);
+        W.addEventListener("storage", onStorage);
+      }
     }
+
+    /* A link element for what this page loads from the widget origin, with the host's nonce. */
+    function link(rel, href, as) {
+      var l = D.createElement("link");
+      l.rel = rel;
+      l.href = href;
+      if (as) { l.as = as; l.crossOrigin = "anonymous"; }
+      if (config.nonce) l.nonce = config.nonce;
+      return l;
+    }
+
+    /* Inline mode: the wasm downloads beside the module rather than after it. (In iframe mode
+       the widget page's own preload links do this: a host page's preload is not reused by a
+       cross-site frame, whose HTTP cache is partitioned apart.) */
+    function hints(f) {
+      var head = D.head || D.documentElement;
+      head.appendChild(link("modulepreload", BASE + f.js));
+      head.appendChild(link("preload", BASE + f.wasm, "fetch"));
+    }
+
+    /* interaction mode: a launcher that looks like the widget's own (CSSOM only, in its own
+       shadow root: no style attribute, no host stylesheet) until the visitor shows intent. */
+    function placeholder() {
+      ph = D.createElement("div");
+      ph.className = "colloquy-placeholder";
+      var sr = ph.attachShadow({ mode: "open" });
+      var b = D.createElement("button"), ns = "http://www.w3.org/2000/svg";
+      var svg = D.createElementNS(ns, "svg"), path = D.createElementNS(ns, "path");
+      b.type = "button";
+      b.setAttribute("aria-label", LABELS[String(config.locale || navigator.language || "").slice(0, 2).toLowerCase()] || "Open chat");
+      b.setAttribute("aria-haspopup", "dialog");
+      b.setAttribute("aria-expanded", "false");
+      var at = { viewBox: "0 0 24 24", width: 28, height: 28, fill: "none", stroke: "currentColor", "stroke-width": 2,
+        "stroke-linecap": "round", "stroke-linejoin": "round", "aria-hidden": "true" };
+      for (var k in at) svg.setAttribute(k, at[k]);
+      path.setAttribute("d", "M5 5h14a2 2 0 0 1 2 2v9a2 2 0 0 1-2 2H10l-5 4v-4a2 2 0 0 1-2-2V7a2 2 0 0 1 2-2z");
+      svg.appendChild(path);
+      b.appendChild(svg);
+      var side = config.position === "left" ? "left" : "right";
+      var css = ":host{all:initial}button{position:fixed;bottom:16px;" + side + ":16px;z-index:2147483001;" +
+        "width:60px;height:60px;margin:0;padding:0;border:0;border-radius:50%;background:var(--b);color:#fff;" +
+        "box-shadow:0 6px 20px rgba(17,24,39,.28);cursor:pointer;display:grid;place-items:center;" +
+        "transition:transform .15s ease}button:hover{transform:scale(1.06)}" +
+        "button:focus-visible{outline:3px solid #fff;outline-offset:-3px;box-shadow:0 0 0 5px var(--b)}" +
+        "@media (prefers-reduced-motion:reduce){button{transition:none}}";
+      b.style.setProperty("--b", (config.theme || {}).brandColor || "#4f46e5");
+      var sheet = new CSSStyleSheet();
+      sheet.replaceSync(css);
+      sr.adoptedStyleSheets = [sheet];
+      sr.appendChild(b);
+      b.addEventListener("pointerenter", boot);
+      b.addEventListener("focus", boot);
+      b.addEventListener("click", function () {
+        boot();
+        if (!clicked) { clicked = true; inst.changeView("mainWindow"); }
+      });
+      (D.body || D.documentElement).appendChild(ph);
+    }
+
+    /* The widget's launcher is showing: the placeholder goes (after the frame painted). */
+    function swap() {
+      if (!ph || !seen || (frame && frame.style.display !== "block")) return;
+      var old = ph, focused = ph.shadowRoot.activeElement;
+      ph = null;
+      requestAnimationFrame(function () {
+        requestAnimationFrame(function () {
+          if (old.parentNode) old.parentNode.removeChild(old);
+          if (focused && !clicked) {
+            var real = root && root.querySelector(".cq-launcher");
+            (real || frame).focus();
+          }
+        });
+      });
+    }
+
     W.addEventListener("resize", onResize);
 
     inst.hostElement = host;
@@ -247,6 +337,8 @@
       inst[name] = function () { return call(name, [].slice.call(arguments)); };
     });
     inst.destroy = function () {
+      if (ph && ph.parentNode) ph.parentNode.removeChild(ph);
+      ph = null;
       if (inline && sent) send({ op: "destroy" });
       W.removeEventListener("message", onMessage);
       W.removeEventListener("resize", onResize);
@@ -270,7 +362,50 @@
     current = inst;
     addCallbacks(inst, config);
     (D.body || D.documentElement).appendChild(host);
+    // The placeholder needs constructable stylesheets (every current browser); rules the loader
+    // cannot apply (visibility, a greeting bubble) or a window that reopens: started when idle.
+    if (load === "interaction" && D.adoptedStyleSheets && !config.visibility && !config.greeting && !openBefore(config)) {
+      placeholder();
+      // The instance is there at once: its methods queue, and calling one starts the widget.
+      METHODS.forEach(function (name) {
+        var f = inst[name];
+        inst[name] = function () { boot(); return f.apply(inst, arguments); };
+      });
+      inst._ready = Promise.resolve(inst);
+    } else if (load === "eager") boot();
+    else whenIdle(boot);
     return inst;
+  }
+
+  /* After the page's load event, when the main thread is idle (at most 2 s later). */
+  function whenIdle(fn) {
+    function idle() {
+      if (W.requestIdleCallback) W.requestIdleCallback(fn, { timeout: 2000 });
+      else setTimeout(fn, 1);
+    }
+    if (D.readyState === "complete") idle();
+    else W.addEventListener("load", idle);
+  }
+
+  /* Whether a stored conversation had its window open: it reopens at once, so no placeholder
+     (its key: src/web/storage.rs). */
+  function openBefore(config) {
+    try {
+      var s = config.persist === "session" ? W.sessionStorage : W.localStorage;
+      var v = JSON.parse(s.getItem("colloquy:" + (config.name || config.chatbotId || "colloquy") + ":conversation"));
+      return !!(v && v.view && v.view.mainWindow);
+    } catch (e) { return false; }
+  }
+
+  /* The widget's file names: built into this file, else read from the widget page. */
+  var filesP;
+  function files() {
+    return filesP || (filesP = FILES ? Promise.resolve(FILES) : fetch(BASE + "index.html").then(function (r) {
+      return r.text();
+    }).then(function (t) {
+      function name(re) { return ((t.match(re) || [])[1] || "").replace(/^.*\//, ""); }
+      return { js: name(/data-js="([^"]+)"/), wasm: name(/data-wasm="([^"]+)"/), css: name(/href="([^"]*widget[^"]*\.css)"/) };
+    }));
   }
 
   function addCallbacks(inst, config) {

@@ -24,6 +24,20 @@ pub enum Mode {
     Inline,
 }
 
+/// When `embed.js` starts the widget (it decides; the widget only validates the value).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[cfg_attr(test, derive(TS))]
+#[serde(rename_all = "lowercase")]
+pub enum Load {
+    /// At once.
+    Eager,
+    /// After the host page's `load` event, when the page is idle (default).
+    #[default]
+    Idle,
+    /// On the visitor's first sign of intent on the launcher.
+    Interaction,
+}
+
 /// Which agent answers: a `kind`-tagged object.
 #[derive(Clone, Debug, PartialEq)]
 #[cfg_attr(test, derive(TS))]
@@ -351,6 +365,8 @@ impl ConfigIssue {
 pub struct Config {
     /// iframe or inline.
     pub mode: Mode,
+    /// When the widget starts (applied by `embed.js`).
+    pub load: Load,
     /// UI language (`en`, `es`, `pt`).
     pub locale: String,
     /// The agent.
@@ -391,6 +407,7 @@ impl Default for Config {
     fn default() -> Self {
         Config {
             mode: Mode::Iframe,
+            load: Load::Idle,
             locale: "en".into(),
             agent: AgentConfig::default(),
             name: "colloquy".into(),
@@ -429,6 +446,8 @@ fn default_lead_fields() -> Vec<Field> {
 /// Keys the config may have. Unknown keys are reported as warnings.
 pub const KNOWN: &[&str] = &[
     "mode",
+    "load",
+    "nonce",
     "locale",
     "agent",
     "name",
@@ -471,6 +490,9 @@ impl Config {
         };
         let mut r = Reader { obj, issues: &mut issues };
         r.field("mode", &mut config.mode);
+        r.field("load", &mut config.load);
+        // `nonce` is applied by embed.js (inline mode); here it is only checked.
+        r.field("nonce", &mut None::<String>);
         if let Some(agent) = obj.get("agent").filter(|a| !a.is_null()) {
             match AgentConfig::from_value(agent) {
                 Ok(a) => config.agent = a,
@@ -788,6 +810,21 @@ mod tests {
         assert!(agent(json!({"kind": "http"})).unwrap_err().contains("`url`"));
         assert!(agent(json!({"kind": "demo", "urll": 1})).unwrap_err().contains("`urll`"));
         assert!(agent(json!({"kind": "ai"})).is_err());
+    }
+
+    #[test]
+    fn load_takes_three_values_and_names_the_field_otherwise() {
+        for (v, want) in [("eager", Load::Eager), ("idle", Load::Idle), ("interaction", Load::Interaction)] {
+            let (c, issues) = Config::parse(&json!({"load": v, "nonce": "abc"}));
+            assert!(issues.is_empty(), "{v}: {issues:?}");
+            assert_eq!(c.load, want);
+        }
+        assert_eq!(Config::parse(&json!({})).0.load, Load::Idle);
+        let (c, issues) = Config::parse(&json!({"load": "lazy", "nonce": 7}));
+        assert_eq!(c.load, Load::Idle);
+        let fields: Vec<_> = issues.iter().map(|i| i.field.as_str()).collect();
+        assert_eq!(fields, ["load", "nonce"]);
+        assert!(Config::unknown_keys(&json!({"load": "idle", "nonce": "n"})).is_empty());
     }
 
     #[test]

@@ -172,6 +172,10 @@ const HOST_API: &str = r#"  /** A canonical event by name (the payload of `insta
   /** `Colloquy.init(config)`; ChatSpark's and Chask's keys are accepted too. */
   interface Config {
     mode?: Mode;
+    /** When embed.js starts the widget (default "idle"; docs/host-api.md, Loading). */
+    load?: "eager" | "idle" | "interaction";
+    /** Inline mode: the CSP nonce embed.js puts on what it adds to the page. */
+    nonce?: string;
     locale?: string;
     agent?: AgentConfig;
     /** `chatInstanceName` for saEvents. */

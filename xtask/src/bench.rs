@@ -31,8 +31,13 @@ fn kb(n: u64) -> String {
 fn sizes(s: &Setup, rows: &mut Vec<Row>) -> Result<(), String> {
     let dist = s.root.join("dist");
     let mut total = 0;
-    for file in ["colloquy_bg.wasm", "colloquy.js", "widget.css", "index.html"] {
-        let path = dist.join(file);
+    // The wasm, js and css have content-hashed names: dist/manifest.json lists them.
+    let manifest =
+        std::fs::read_to_string(dist.join("manifest.json")).map_err(|e| format!("dist/manifest.json: {e}"))?;
+    let manifest: Value = serde_json::from_str(&manifest).map_err(|e| format!("dist/manifest.json: {e}"))?;
+    let name = |key: &str| manifest[key].as_str().unwrap_or(key).to_owned();
+    for file in [name("wasm"), name("js"), name("css"), "index.html".to_owned()] {
+        let path = dist.join(&file);
         let raw = std::fs::metadata(&path).map_err(|e| format!("{}: {e}", path.display()))?.len();
         let gz = gzipped(&path)?;
         total += gz;
