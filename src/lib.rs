@@ -10,6 +10,7 @@ pub mod components;
 pub mod config;
 pub mod demo;
 pub mod events;
+pub mod hooks;
 pub mod i18n;
 pub mod layout;
 pub mod markdown;
