@@ -54,13 +54,6 @@ pub fn MessageList() -> impl IntoView {
             set_pill.set(false);
         }
     });
-    // The visitor's own message always scrolls into view.
-    Effect::new(move |_| {
-        let mine = state.messages.with(|ms| ms.last().is_some_and(|m| m.sender == Sender::User));
-        if mine {
-            stick.stick();
-        }
-    });
     // Keep the list in step with the messages: appended rows cost what they add; anything else
     // (a loaded, restored, merged or cleared thread) rebuilds the heights, keeping the anchor.
     Effect::new(move |_| {
@@ -78,6 +71,10 @@ pub fn MessageList() -> impl IntoView {
                     list.extend((k..ms.len()).map(|i| row_estimate(ms, i, width)));
                     if added.len() == 1 {
                         let m = &added[0];
+                        // The visitor's own message always scrolls into view.
+                        if m.sender == Sender::User {
+                            stick.stick();
+                        }
                         if m.streaming.get_untracked() {
                             streaming.update(|s| s.push(m.clone()));
                         } else {
@@ -89,8 +86,7 @@ pub fn MessageList() -> impl IntoView {
                     }
                     return;
                 }
-                let (start, _) = list.range().get_untracked();
-                let anchor_id = ids.get(start).cloned();
+                let anchor_id = list.anchor().and_then(|a| ids.get(a).cloned());
                 *ids = ms.iter().map(|m| m.id.clone()).collect();
                 let anchor = anchor_id.and_then(|id| ids.iter().position(|i| *i == id));
                 if ms.is_empty() {

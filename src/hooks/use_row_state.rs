@@ -61,3 +61,38 @@ pub fn use_row_state<T: Clone + 'static>(slot: &str, init: impl FnOnce() -> T) -
     store.0.try_update_value(move |m| m.insert(key, Box::new(kept)));
     value
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `use_row_state` for `slot` in a fresh child owner scoped to `row` (a row mounting).
+    fn mount(row: Option<&str>, slot: &str) -> ArcRwSignal<u32> {
+        let owner = Owner::current().unwrap().child();
+        owner.with(|| {
+            if let Some(row) = row {
+                provide_context(RowScope(row.into()));
+            }
+            use_row_state(slot, || ArcRwSignal::new(0))
+        })
+    }
+
+    #[test]
+    fn state_is_kept_per_row_and_slot_across_mounts() {
+        let owner = Owner::new();
+        owner.set();
+        let store = RowStates::provide();
+        let first = mount(Some("m1"), "form");
+        first.set(7);
+        assert_eq!(mount(Some("m1"), "form").get_untracked(), 7, "mounted again: the same state");
+        assert_eq!(mount(Some("m1"), "feedback").get_untracked(), 0, "another slot");
+        assert_eq!(mount(Some("m2"), "form").get_untracked(), 0, "another row");
+        assert_eq!(mount(None, "form").get_untracked(), 0, "outside a row: fresh");
+        assert_eq!(store.len(), 3);
+        store.retain(|id| id == "m2");
+        assert_eq!(store.len(), 1);
+        store.clear();
+        assert!(store.is_empty());
+        assert_eq!(mount(Some("m1"), "form").get_untracked(), 0, "forgotten");
+    }
+}

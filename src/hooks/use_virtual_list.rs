@@ -73,6 +73,9 @@ pub struct VirtualList {
     len: RwSignal<usize>,
 }
 
+/// The rows' `ResizeObserver` and its callback (dropped together).
+type Observer = (web_sys::ResizeObserver, Closure<dyn Fn(js_sys::Array)>);
+
 struct Core {
     me: Weak<Core>,
     scroller: NodeRef<Div>,
@@ -81,7 +84,7 @@ struct Core {
     heights: RefCell<Heights>,
     /// The row at the viewport's top and the px from its top to the viewport's.
     anchor: Cell<Option<(usize, f64)>>,
-    observer: RefCell<Option<(web_sys::ResizeObserver, Closure<dyn Fn(js_sys::Array)>)>>,
+    observer: RefCell<Option<Observer>>,
     frame_pending: Cell<bool>,
     focus_pending: Cell<Option<usize>>,
     range: RwSignal<(usize, usize)>,
@@ -205,6 +208,11 @@ impl VirtualList {
     pub fn offset(&self, index: usize) -> f64 {
         self.layout.track();
         self.with(|c| c.heights.borrow().offset(index)).unwrap_or(0.0)
+    }
+
+    /// The row at the viewport's top (the scroll anchor), once the reader scrolled.
+    pub fn anchor(&self) -> Option<usize> {
+        self.with(|c| c.anchor.get().map(|(i, _)| i)).flatten()
     }
 
     /// Replaces all rows by rows of these estimated heights. `anchor`: the new index of the
