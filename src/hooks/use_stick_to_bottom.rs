@@ -33,6 +33,7 @@ impl UseStickToBottomOptions {
 pub struct StickToBottom {
     target: NodeRef<Div>,
     stuck: RwSignal<bool>,
+    threshold: i32,
 }
 
 impl StickToBottom {
@@ -61,6 +62,16 @@ impl StickToBottom {
         }
     }
 
+    /// Decides again whether the target is at its bottom (after moving it programmatically).
+    pub fn recheck(&self) {
+        if let Some(el) = self.target.try_get_untracked().flatten() {
+            let at_bottom = el.scroll_height() - el.scroll_top() - el.client_height() <= self.threshold;
+            if self.stuck.try_get_untracked() != Some(at_bottom) {
+                self.stuck.try_set(at_bottom);
+            }
+        }
+    }
+
     /// The content changed: scrolls to the bottom if stuck. Returns whether it did.
     pub fn follow(&self) -> bool {
         let stuck = self.is_stuck();
@@ -78,22 +89,15 @@ pub fn use_stick_to_bottom(target: NodeRef<Div>) -> StickToBottom {
 
 /// [`use_stick_to_bottom`] with options.
 pub fn use_stick_to_bottom_with_options(target: NodeRef<Div>, options: UseStickToBottomOptions) -> StickToBottom {
-    let stuck = RwSignal::new(true);
+    let this = StickToBottom { target, stuck: RwSignal::new(true), threshold: options.threshold };
     Effect::new(move |_| {
         let Some(el) = target.get() else { return };
-        let scroller = el.clone();
-        let on_scroll = Closure::<dyn Fn()>::new(move || {
-            let at_bottom =
-                scroller.scroll_height() - scroller.scroll_top() - scroller.client_height() <= options.threshold;
-            if stuck.try_get_untracked() != Some(at_bottom) {
-                stuck.try_set(at_bottom);
-            }
-        });
+        let on_scroll = Closure::<dyn Fn()>::new(move || this.recheck());
         let listener: js_sys::Function = on_scroll.into_js_value().unchecked_into();
         let _ = el.add_event_listener_with_callback("scroll", &listener);
         on_cleanup(move || {
             let _ = el.remove_event_listener_with_callback("scroll", &listener);
         });
     });
-    StickToBottom { target, stuck }
+    this
 }

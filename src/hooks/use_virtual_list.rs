@@ -406,10 +406,11 @@ impl Core {
             let Some(index) = target.get_attribute("data-index").and_then(|i| i.parse::<usize>().ok()) else {
                 continue;
             };
-            let Some(size) = entry.border_box_size().get(0).dyn_into::<web_sys::ResizeObserverSize>().ok() else {
+            let size = entry.border_box_size().get(0);
+            if size.is_undefined() {
                 continue;
-            };
-            let h = size.block_size();
+            }
+            let h = size.unchecked_into::<web_sys::ResizeObserverSize>().block_size();
             // A hidden window measures everything as 0: keep what was known.
             if hidden && h == 0.0 {
                 continue;
@@ -444,6 +445,10 @@ impl Core {
             s.set_scroll_top(top.floor() as i32);
         } else if bottom > scroll + view {
             s.set_scroll_top((bottom - view).ceil() as i32);
+        }
+        // Leaving the bottom lets go of it now, not at the next scroll event.
+        if let Some(stick) = self.options.stick {
+            stick.recheck();
         }
         self.scrolled();
         self.schedule();
