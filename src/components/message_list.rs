@@ -68,7 +68,7 @@ pub fn MessageList() -> impl IntoView {
                 if same_start && (k > 0 || ms.len() == 1) {
                     let added = &ms[k..];
                     ids.extend(added.iter().map(|m| m.id.clone()));
-                    list.extend((k..ms.len()).map(|i| row_estimate(ms, i, width)));
+                    list.extend(estimates(ms, k, width));
                     if added.len() == 1 {
                         let m = &added[0];
                         // The visitor's own message always scrolls into view.
@@ -93,7 +93,7 @@ pub fn MessageList() -> impl IntoView {
                     row_states.clear();
                     active.set(None);
                 }
-                list.reset((0..ms.len()).map(|i| row_estimate(ms, i, width)).collect(), anchor);
+                list.reset(estimates(ms, 0, width), anchor);
             });
         });
     });
@@ -292,26 +292,37 @@ fn separator(ms: &[Message], i: usize) -> Option<f64> {
     (starts_day && m.timestamp > 0.0).then_some(m.timestamp)
 }
 
-/// A height estimate (px) for row `i` before it is measured, from its text length and kind,
-/// for a list `width` px wide.
-fn row_estimate(ms: &[Message], i: usize, width: f64) -> f64 {
-    let m = &ms[i];
-    let chars = m.text.with_untracked(String::len);
+/// Height estimates (px) of rows `from..` before they are measured, from their text length and
+/// kind, for a list `width` px wide. One pass; the time zone offset is read once (an estimate
+/// may miss a day separator across a daylight saving change: the measurement corrects it).
+fn estimates(ms: &[Message], from: usize, width: f64) -> Vec<f64> {
+    let Some(last) = ms.last() else { return Vec::new() };
+    let offset = js_sys::Date::new(&last.timestamp.into()).get_timezone_offset() * 60_000.0;
+    let day = |ms: f64| ((ms - offset) / 86_400_000.0).floor() as i64;
     // The bubble is at most 86% of the row, less its padding; about 7.5 px a character.
     let per_line = ((width - 28.0) * 0.86 - 26.0) / 7.5;
-    let (base, line) = match m.sender {
-        Sender::User => (48.0, 22.0),
-        Sender::Agent | Sender::Human => (60.0, 22.0),
-        Sender::System => (24.0, 19.0),
-    };
-    let mut h = estimate(chars, base, line, per_line);
-    if separator(ms, i).is_some() {
-        h += 33.0;
-    }
-    if m.items.with_untracked(|items| !items.is_empty()) {
-        h += 48.0;
-    }
-    h
+    let mut previous = from.checked_sub(1).map(|i| day(ms[i].timestamp));
+    ms[from..]
+        .iter()
+        .map(|m| {
+            let today = day(m.timestamp);
+            let starts_day = previous != Some(today) && m.timestamp > 0.0;
+            previous = Some(today);
+            let (base, line) = match m.sender {
+                Sender::User => (48.0, 22.0),
+                Sender::Agent | Sender::Human => (60.0, 22.0),
+                Sender::System => (24.0, 19.0),
+            };
+            let mut h = estimate(m.text.with_untracked(String::len), base, line, per_line);
+            if starts_day {
+                h += 33.0;
+            }
+            if m.items.with_untracked(|items| !items.is_empty()) {
+                h += 48.0;
+            }
+            h
+        })
+        .collect()
 }
 
 /// The polite live region's lines.
