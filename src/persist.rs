@@ -10,6 +10,7 @@ use crate::events::{ThreadMessage, ViewState};
 use crate::state::{ChatState, Message, Status};
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
 
 /// Format version of the stored snapshot.
 pub const VERSION: u32 = 1;
@@ -55,10 +56,25 @@ impl Snapshot {
         }
     }
 
+    /// Subscribes the running effect to everything [`Snapshot::of`] reads, without building
+    /// anything: the messages, their status and streaming flags, the conversation and view.
+    pub fn track(state: &ChatState) {
+        state.messages.with(|ms| {
+            for m in ms {
+                m.status().track();
+                m.streaming().track();
+            }
+        });
+        state.conversation.track();
+        state.ended.track();
+        state.view.track();
+        state.maximized.track();
+    }
+
     /// Reads a stored snapshot; `None` if absent, malformed or of another version.
     pub fn parse(text: &str) -> Option<Snapshot> {
-        let value: serde_json::Value = serde_json::from_str(text).ok()?;
-        Snapshot::deserialize(&value).ok().filter(|s| s.v == VERSION)
+        // One pass, straight into the types (a long history is megabytes of JSON).
+        serde_json::from_str::<Snapshot>(text).ok().filter(|s| s.v == VERSION)
     }
 
     /// The text to store.
@@ -74,6 +90,74 @@ impl Snapshot {
             }
         }
         self
+    }
+}
+
+/// Builds the stored text of a chat's state, keeping each message's JSON from one save to the
+/// next: a save serializes only the messages that are new or changed (and copies the others),
+/// so saving after a new message does not serialize the whole thread again. The text is
+/// exactly [`Snapshot::to_text`] of [`Snapshot::of`].
+#[derive(Debug, Default)]
+pub struct SnapshotCache {
+    /// Message id -> (what the JSON was made from, the JSON).
+    entries: HashMap<String, (Version, String)>,
+}
+
+/// What a message's stored JSON depends on that can change after it was first stored.
+type Version = (Status, usize, usize);
+
+impl SnapshotCache {
+    /// An empty cache.
+    pub fn new() -> Self {
+        SnapshotCache::default()
+    }
+
+    /// The text to store for `state` (reads signals untracked).
+    pub fn text(&mut self, state: &ChatState) -> String {
+        let head = Snapshot {
+            v: VERSION,
+            conversation_id: state.conversation.get_untracked(),
+            ended: state.ended.get_untracked(),
+            view: state.view.get_untracked(),
+            maximized: state.maximized.get_untracked(),
+            messages: Vec::new(),
+        }
+        .to_text();
+        // `messages` is the last field: the head ends with `"messages":[]}`.
+        let open = head.len() - 2;
+        let mut out = String::with_capacity(head.len() + self.entries.values().map(|e| e.1.len() + 1).sum::<usize>());
+        out.push_str(&head[..open]);
+        let mut seen = 0;
+        state.messages.with_untracked(|ms| {
+            for m in ms {
+                if m.streaming().get_untracked() || m.sender == crate::state::Sender::System {
+                    continue;
+                }
+                let version = (
+                    m.status().get_untracked(),
+                    m.text().with_untracked(String::len),
+                    m.items().with_untracked(Vec::len),
+                );
+                if !self.entries.get(&m.id).is_some_and(|(v, _)| *v == version) {
+                    let Some(thread) = m.to_thread() else { continue };
+                    let json = serde_json::to_string(&thread).expect("thread messages serialize");
+                    self.entries.insert(m.id.clone(), (version, json));
+                }
+                let entry = &self.entries[&m.id].1;
+                if seen > 0 {
+                    out.push(',');
+                }
+                out.push_str(entry);
+                seen += 1;
+            }
+            // Forget messages that are gone (a restart), once they are the larger part.
+            if self.entries.len() > 2 * seen + 64 {
+                let ids: std::collections::HashSet<&str> = ms.iter().map(|m| m.id.as_str()).collect();
+                self.entries.retain(|id, _| ids.contains(id.as_str()));
+            }
+        });
+        out.push_str(&head[open..]);
+        out
     }
 }
 
@@ -161,6 +245,37 @@ mod tests {
         assert_eq!(back, snap);
         assert_eq!(Snapshot::parse(r#"{"v": 99}"#), None);
         assert_eq!(Snapshot::parse("not json"), None);
+    }
+
+    #[test]
+    fn the_cached_text_is_the_snapshot_text() {
+        let owner = Owner::new();
+        owner.set();
+        let state = ChatState::new();
+        let mut cache = SnapshotCache::new();
+        assert_eq!(cache.text(&state), Snapshot::of(&state).to_text(), "empty");
+        let user = Message::new("a", crate::state::Sender::User, 1.0, "hi \"there\"", Status::Sending);
+        let agent = Message::new("b", crate::state::Sender::Agent, 2.0, "**yes**", Status::Delivered);
+        let notice = Message::notice("n", 3.0, crate::state::Notice::Ended);
+        let streaming = Message::new("c", crate::state::Sender::Agent, 4.0, "half", Status::Delivered).with_streaming();
+        let stage = state.stage();
+        stage.set_messages(vec![user.clone(), agent, notice, streaming.clone()]);
+        stage.set_conversation(Some("conv".into()));
+        assert_eq!(cache.text(&state), Snapshot::of(&state).to_text());
+        // Changes after the first save are seen: status, a finished stream, new messages.
+        stage.set_status(&user, Status::Delivered);
+        stage.set_text(&streaming, "half and the rest".into());
+        stage.set_streaming(&streaming, false);
+        stage.push(Message::new("d", crate::state::Sender::User, 5.0, "more", Status::Sent));
+        stage.set_ended(true);
+        let text = cache.text(&state);
+        assert_eq!(text, Snapshot::of(&state).to_text());
+        let back = Snapshot::parse(&text).unwrap();
+        assert_eq!(back.messages.len(), 4);
+        assert_eq!(back.messages[0].message_state.status, Some(Status::Delivered));
+        // A cleared conversation.
+        stage.set_messages(Vec::new());
+        assert_eq!(cache.text(&state), Snapshot::of(&state).to_text());
     }
 
     #[test]

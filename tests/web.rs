@@ -12,8 +12,8 @@ use gloo_timers::future::TimeoutFuture;
 use leptos::prelude::*;
 use std::cell::RefCell;
 use std::rc::Rc;
-use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::Closure;
+use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_test::*;
 use web_sys::{HtmlElement, HtmlTextAreaElement};
 
@@ -364,4 +364,133 @@ async fn a_reader_who_scrolled_up_gets_a_new_messages_pill() {
     pill.click();
     w.wait("the bottom", |_| (scroller.scroll_top() > 0).then_some(())).await;
     w.chat.close(ViewChangeReason::MainWindowClosed);
+}
+
+/// A thread of `n` messages, ids `t0..`, alternating visitor and agent.
+fn thread(n: usize) -> Vec<colloquy::events::ThreadMessage> {
+    (0..n)
+        .map(|i| colloquy::events::ThreadMessage {
+            id: format!("t{i}"),
+            sender: if i % 2 == 0 { "user" } else { "response" }.into(),
+            content: vec![ContentItem::text(format!("t{i}-0"), format!("Message number {i} of the long thread"))],
+            message_state: serde_json::json!({"timestamp": 1_790_000_000_000.0 + i as f64 * 60_000.0, "status": "delivered"}),
+        })
+        .collect()
+}
+
+/// Every node (elements, text, comments) under `root`.
+fn node_count(root: &web_sys::Node) -> u32 {
+    let mut n = 0;
+    let mut child = root.first_child();
+    while let Some(c) = child {
+        n += 1 + node_count(&c);
+        child = c.next_sibling();
+    }
+    n
+}
+
+#[wasm_bindgen_test]
+async fn a_long_thread_mounts_only_the_rows_near_the_viewport() {
+    let style = document().create_element("style").unwrap();
+    style.set_text_content(Some(".cq-scroll { height: 300px; overflow-y: auto; }"));
+    document().head().unwrap().append_child(&style).unwrap();
+    let w = widget(serde_json::json!({})).await;
+    w.open().await;
+    w.chat.load_thread(thread(10_000));
+    w.wait("the newest message", |m| m.find("[data-id='t9999']")).await;
+    TimeoutFuture::new(100).await;
+    let rows = w.all(".cq-row");
+    assert!((3..=40).contains(&rows.len()), "{} rows mounted", rows.len());
+    assert_eq!(rows[0].get_attribute("aria-setsize").as_deref(), Some("10000"));
+    let nodes = node_count(&w.root);
+    assert!(nodes <= 1_500, "{nodes} nodes");
+    // The newest message is the one tab stop.
+    let stops = w.all(".cq-row[tabindex='0']");
+    assert_eq!(stops.len(), 1);
+    assert_eq!(stops[0].get_attribute("data-index").as_deref(), Some("9999"));
+
+    // Scrolling to the top mounts the oldest message (and still only a few rows).
+    let scroller = w.find(".cq-scroll").unwrap();
+    scroller.set_scroll_top(0);
+    let oldest = w.wait("the oldest message", |m| m.find("[data-id='t0']")).await;
+    TimeoutFuture::new(100).await;
+    assert!(w.all(".cq-row").len() <= 40);
+    assert!(w.find("[data-id='t9999']").is_none(), "the newest was unmounted");
+    let top = oldest.get_bounding_client_rect().top() - scroller.get_bounding_client_rect().top();
+    assert!((-1.0..300.0).contains(&top), "the oldest message is in view ({top})");
+
+    // The keyboard reaches a row that is not mounted: End goes back to the newest.
+    let first: HtmlElement = w.find(".cq-row[data-index='0']").unwrap();
+    first.focus().unwrap();
+    key(&first, "End", false);
+    let newest = w.wait("the newest row mounted", |m| m.find(".cq-row[data-index='9999']")).await;
+    w.wait("focus on the newest row", |_| {
+        (document().active_element().map(|e| e.unchecked_into::<HtmlElement>()) == Some(newest.clone())).then_some(())
+    })
+    .await;
+    assert_eq!(newest.get_attribute("tabindex").as_deref(), Some("0"));
+    w.chat.close(ViewChangeReason::MainWindowClosed);
+}
+
+#[wasm_bindgen_test]
+async fn new_messages_are_announced_once_and_loaded_history_is_not() {
+    let w = widget(serde_json::json!({})).await;
+    let input = w.open().await;
+    w.chat.load_thread(thread(50));
+    w.wait("the history", |m| m.find("[data-id='t49']")).await;
+    assert_eq!(w.all(".cq-announcer p").len(), 0, "history is not announced");
+    let log = w.find("[role=log]").unwrap();
+    assert_eq!(log.get_attribute("aria-live").as_deref(), Some("off"), "rows mounting while scrolling stay silent");
+    w.type_and_send(&input, "announce me").await;
+    w.reply("You said: announce me").await;
+    TimeoutFuture::new(100).await;
+    let lines: Vec<String> = w.all(".cq-announcer p").iter().map(|p| p.text_content().unwrap_or_default()).collect();
+    assert_eq!(lines, ["announce me", "You said: announce me"]);
+}
+
+#[wasm_bindgen_test]
+async fn streaming_does_not_write_the_snapshot_per_delta() {
+    // Count the widget's writes to storage.
+    js_sys::Function::new_no_args(
+        "const s = Storage.prototype;
+         if (!s.__cqOriginal) {
+           s.__cqOriginal = s.setItem;
+           s.setItem = function (k, v) {
+             if (String(k).startsWith('colloquy:persist-test')) window.__cqWrites = (window.__cqWrites || 0) + 1;
+             return s.__cqOriginal.call(this, k, v);
+           };
+         }
+         window.__cqWrites = 0;",
+    )
+    .call0(&JsValue::NULL)
+    .unwrap();
+    let root: HtmlElement = document().create_element("div").unwrap().unchecked_into();
+    document().body().unwrap().append_child(&root).unwrap();
+    let (config, _) =
+        Config::parse(&serde_json::json!({"name": "persist-test", "agent": {"kind": "demo", "chunkMs": 15}}));
+    let chat = build_chat(config, Rc::new(WebRuntime), Rc::new(DomSink(root.clone().into())));
+    let place = colloquy::host::storage::Place::browser(colloquy::config::Persist::Local).unwrap();
+    let (_, _remote) = colloquy::host::storage::attach(&chat, place, None);
+    let _handle = mount(root.clone(), chat.clone());
+    chat.start(js_sys::Date::now(), "https://shop.example/", None);
+    TimeoutFuture::new(300).await;
+    chat.send("/long 60".into(), vec![]);
+    for _ in 0..500 {
+        TimeoutFuture::new(20).await;
+        if chat.state.messages.with_untracked(|ms| ms.len() == 2 && !ms[1].streaming().get_untracked()) {
+            break;
+        }
+    }
+    TimeoutFuture::new(colloquy::host::storage::SAVE_DELAY_MS + 200).await;
+    let writes = js_sys::Reflect::get(&web_sys::window().unwrap(), &"__cqWrites".into()).unwrap().as_f64().unwrap();
+    assert!((1.0..=5.0).contains(&writes), "{writes} writes for a reply of 60 deltas");
+    let stored = web_sys::window()
+        .unwrap()
+        .local_storage()
+        .unwrap()
+        .unwrap()
+        .get_item("colloquy:persist-test:conversation")
+        .unwrap()
+        .unwrap();
+    assert!(stored.contains("Sentence 59 of 60"), "the finished reply is stored");
 }

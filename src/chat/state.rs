@@ -284,6 +284,28 @@ chat_state! {
 /// conversation to reach. Components never get one; they call the controller's intents.
 pub struct Stage<'a>(pub(in crate::chat) &'a ChatState);
 
+impl Stage<'_> {
+    /// Appends a message.
+    pub fn push(&self, m: Message) {
+        self.0.push(m);
+    }
+
+    /// Sets a message's delivery status.
+    pub fn set_status(&self, m: &Message, status: Status) {
+        m.status.set(status);
+    }
+
+    /// Sets a message's text.
+    pub fn set_text(&self, m: &Message, text: String) {
+        m.text.set(text);
+    }
+
+    /// Sets whether a message is still streaming.
+    pub fn set_streaming(&self, m: &Message, streaming: bool) {
+        m.streaming.set(streaming);
+    }
+}
+
 impl ChatState {
     /// Direct writes, for native tests outside the controller.
     #[cfg(test)]

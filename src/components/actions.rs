@@ -5,6 +5,7 @@ use super::form::Form;
 use crate::chat::use_chat;
 use crate::config::{Action, ActionKind};
 use crate::events::ContentItem;
+use crate::hooks::use_row_state;
 use crate::i18n::Key;
 use leptos::prelude::*;
 use serde_json::Map;
@@ -62,10 +63,12 @@ fn ConfigAction(
         ActionKind::Form => {
             let fields = action.fields.clone();
             let title = action.label.clone();
+            let keep = format!("action:{}", action.id);
             view! {
                 <Form
                     fields
                     title
+                    keep
                     on_submit=move |values| chat.get().trigger_action(&action, values)
                 />
             }
@@ -94,7 +97,8 @@ pub fn ReplyButtons(
     items: Vec<ContentItem>,
 ) -> impl IntoView {
     let chat = use_chat();
-    let (chosen, set_chosen) = signal(None::<String>);
+    // Kept per message: the row may scroll out of the (virtualized) list and back.
+    let (chosen, set_chosen) = RwSignal::from(use_row_state("replies", || ArcRwSignal::new(None::<String>))).split();
     view! {
         <div class="cq-replies" role="group">
             {items

@@ -4,6 +4,7 @@
 use super::button::IconButton;
 use super::icons::Icon;
 use crate::chat::use_chat;
+use crate::hooks::use_row_state;
 use crate::i18n::{Key, Locale, t};
 use crate::state::Message;
 use leptos::prelude::*;
@@ -22,10 +23,12 @@ pub fn FeedbackControls(
     let chat = use_chat();
     let state = chat.get().state;
     let rated = message.feedback();
-    let (open, set_open) = signal(false);
-    let (thanked, set_thanked) = signal(false);
-    let (chosen, set_chosen) = signal(Vec::<Key>::new());
-    let (text, set_text) = signal(String::new());
+    // Kept per message: the row may scroll out of the (virtualized) list and back.
+    let (open, set_open) = RwSignal::from(use_row_state("feedback:open", || ArcRwSignal::new(false))).split();
+    let (thanked, set_thanked) = RwSignal::from(use_row_state("feedback:thanked", || ArcRwSignal::new(false))).split();
+    let (chosen, set_chosen) =
+        RwSignal::from(use_row_state("feedback:chosen", || ArcRwSignal::new(Vec::<Key>::new()))).split();
+    let (text, set_text) = RwSignal::from(use_row_state("feedback:text", || ArcRwSignal::new(String::new()))).split();
     let id = message.id.clone();
     let rate = {
         let id = id.clone();

@@ -4,6 +4,7 @@
 
 use crate::chat::use_chat;
 use crate::config::{Field, FieldKind};
+use crate::hooks::use_row_state;
 use crate::i18n::Key;
 use leptos::prelude::*;
 use serde_json::{Map, Value};
@@ -49,13 +50,32 @@ pub fn Form(
     /// Receives the values (trimmed) by key.
     #[prop(into)]
     on_submit: Callback<Map<String, Value>>,
+    /// Keeps what was typed (and whether it was sent) per message under this name, so the form
+    /// comes back as it was when its row is mounted again. `None`: the state is the form's own.
+    #[prop(optional, into)]
+    keep: Option<String>,
 ) -> impl IntoView {
     let state = use_chat().get().state;
     let form_id = FORMS.fetch_add(1, Ordering::Relaxed);
     let n = fields.len();
-    let values = RwSignal::new(vec![String::new(); n]);
-    let errors = RwSignal::new(vec![None::<Key>; n]);
-    let (submitted, set_submitted) = signal(false);
+    // Kept per message under `keep` (a row of the virtualized list may unmount and come back).
+    let kept = |what: &str| keep.as_ref().map(|k| format!("form:{k}:{what}")).unwrap_or_default();
+    let fresh = keep.is_none();
+    let values: RwSignal<Vec<String>> = if fresh {
+        RwSignal::new(vec![String::new(); n])
+    } else {
+        use_row_state(&kept("values"), || ArcRwSignal::new(vec![String::new(); n])).into()
+    };
+    let errors: RwSignal<Vec<Option<Key>>> = if fresh {
+        RwSignal::new(vec![None; n])
+    } else {
+        use_row_state(&kept("errors"), || ArcRwSignal::new(vec![None; n])).into()
+    };
+    let (submitted, set_submitted) = if fresh {
+        signal(false)
+    } else {
+        RwSignal::from(use_row_state(&kept("submitted"), || ArcRwSignal::new(false))).split()
+    };
     let form = NodeRef::<leptos::html::Form>::new();
     let submit_fields = fields.clone();
     let submit = move |ev: leptos::ev::SubmitEvent| {

@@ -20,6 +20,7 @@ pub fn LeadForm() -> impl IntoView {
             <Form
                 fields
                 title=Some(crate::i18n::t(locale, Key::LeadTitle).to_owned())
+                keep="lead"
                 on_submit=move |lead| chat.get().submit_lead(lead)
             />
         }

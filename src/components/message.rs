@@ -9,8 +9,9 @@ use super::markdown::Markdown;
 use crate::chat::{use_chat, user_defined_element_id};
 use crate::dom::time;
 use crate::events::ContentItem;
+use crate::hooks::use_row_state;
 use crate::i18n::{Key, bytes};
-use crate::state::{Handoff, Message, Notice, Sender, Status};
+use crate::state::{ChatState, Handoff, Message, Notice, Sender, Status};
 use leptos::prelude::*;
 
 /// One row of the message list.
@@ -34,19 +35,7 @@ fn NoticeRow(
 ) -> impl IntoView {
     let state = use_chat().get().state;
     let notice = message.notice.clone();
-    let text = move || match &notice {
-        // The position follows the queue while still waiting.
-        Some(Notice::Queued(first)) => match (state.handoff.get(), *first) {
-            (Handoff::Queued(Some(p)), _) | (Handoff::None, Some(p)) => {
-                format!("{} ({} {p})", state.t(Key::QueuedNotice), state.t(Key::QueuePosition))
-            }
-            _ => state.t(Key::QueuedNotice).to_owned(),
-        },
-        Some(Notice::Connected(name)) => format!("{name} {}", state.t(Key::JoinedNotice)),
-        Some(Notice::Ended) => state.t(Key::EndedNotice).to_owned(),
-        Some(Notice::LeadThanks) => state.t(Key::LeadThanks).to_owned(),
-        None => String::new(),
-    };
+    let text = move || notice.as_ref().map(|n| notice_text(&state, n)).unwrap_or_default();
     let kind = match &message.notice {
         Some(Notice::Queued(_)) => "queued",
         Some(Notice::Connected(_)) => "connected",
@@ -57,6 +46,22 @@ fn NoticeRow(
         <div class=format!("cq-notice cq-notice--{kind}") data-id=message.id.clone()>
             {text}
         </div>
+    }
+}
+
+/// The text of a notice, in the current language (tracks the locale and the handoff).
+pub fn notice_text(state: &ChatState, notice: &Notice) -> String {
+    match notice {
+        // The position follows the queue while still waiting.
+        Notice::Queued(first) => match (state.handoff.get(), *first) {
+            (Handoff::Queued(Some(p)), _) | (Handoff::None, Some(p)) => {
+                format!("{} ({} {p})", state.t(Key::QueuedNotice), state.t(Key::QueuePosition))
+            }
+            _ => state.t(Key::QueuedNotice).to_owned(),
+        },
+        Notice::Connected(name) => format!("{name} {}", state.t(Key::JoinedNotice)),
+        Notice::Ended => state.t(Key::EndedNotice).to_owned(),
+        Notice::LeadThanks => state.t(Key::LeadThanks).to_owned(),
     }
 }
 
@@ -200,8 +205,25 @@ fn Item(
         "actions" => view! { <ConfigActions /> }.into_any(),
         "lead_form" => view! { <LeadForm /> }.into_any(),
         _ => {
-            let element = user_defined_element_id(&message_id, &item.id);
-            view! { <div class="cq-user-defined" id=element data-type=item.kind.clone()></div> }.into_any()
+            // The element the host renders into lives as long as the message, not the row: a
+            // row that scrolls out and back gets the same element, with what the host put in it.
+            let id = user_defined_element_id(&message_id, &item.id);
+            let kind = item.kind.clone();
+            let element = use_row_state(&format!("ud:{}", item.id), move || {
+                let doc = web_sys::window().and_then(|w| w.document())?;
+                let el = doc.create_element("div").ok()?;
+                el.set_class_name("cq-user-defined");
+                el.set_id(&id);
+                let _ = el.set_attribute("data-type", &kind);
+                Some(el)
+            });
+            let slot = NodeRef::<leptos::html::Div>::new();
+            Effect::new(move |_| {
+                if let (Some(slot), Some(el)) = (slot.get(), element.clone()) {
+                    let _ = slot.append_child(&el);
+                }
+            });
+            view! { <div class="cq-user-defined-slot" style:display="contents" node_ref=slot></div> }.into_any()
         }
     }
 }

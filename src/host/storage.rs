@@ -10,7 +10,7 @@
 use crate::chat::Chat;
 use crate::config::Persist;
 use crate::host::bridge::{Bridge, WidgetMessage};
-use crate::persist::Snapshot;
+use crate::persist::{Snapshot, SnapshotCache};
 use leptos::prelude::*;
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -70,6 +70,52 @@ impl Place {
     }
 }
 
+/// Writes are coalesced: the first change starts this delay, and one write then saves every
+/// change made meanwhile. A write still pending when the page is hidden or unloaded
+/// (`visibilitychange`, `pagehide`) is done at once, so no message is lost.
+pub const SAVE_DELAY_MS: u32 = 200;
+
+/// Writes a chat's snapshot to its place, coalesced.
+struct Writer {
+    state: crate::state::ChatState,
+    place: Place,
+    persist: Persist,
+    key: String,
+    /// The text last written (or read): an unchanged snapshot is not written again.
+    last: Rc<RefCell<String>>,
+    cache: RefCell<SnapshotCache>,
+    pending: RefCell<Option<gloo_timers::callback::Timeout>>,
+}
+
+impl Writer {
+    /// A change happened: write soon (once for all changes until then).
+    fn schedule(self: &Rc<Self>) {
+        if self.pending.borrow().is_some() {
+            return;
+        }
+        let me = Rc::downgrade(self);
+        let timeout = gloo_timers::callback::Timeout::new(SAVE_DELAY_MS, move || {
+            if let Some(w) = me.upgrade() {
+                w.pending.borrow_mut().take();
+                w.flush();
+            }
+        });
+        *self.pending.borrow_mut() = Some(timeout);
+    }
+
+    /// Writes now if anything changed since the last write.
+    fn flush(&self) {
+        if let Some(timeout) = self.pending.borrow_mut().take() {
+            timeout.cancel();
+        }
+        let text = self.cache.borrow_mut().text(&self.state);
+        if *self.last.borrow() != text {
+            self.place.write(self.persist, &self.key, &text);
+            *self.last.borrow_mut() = text;
+        }
+    }
+}
+
 /// Keeps a chat and its stored snapshot in step. Returns the snapshot to restore and the handle
 /// that takes other tabs' changes.
 pub fn attach(chat: &Rc<Chat>, place: Place, stored: Option<String>) -> (Option<Snapshot>, Remote) {
@@ -79,20 +125,45 @@ pub fn attach(chat: &Rc<Chat>, place: Place, stored: Option<String>) -> (Option<
     let restored = initial.as_deref().and_then(Snapshot::parse).map(Snapshot::for_restore);
     let last = Rc::new(RefCell::new(initial.unwrap_or_default()));
     let state = chat.state;
-    {
-        let (key, last) = (key.clone(), last.clone());
-        chat.with_owner(|| {
-            // Saving is an outside-world sync: an Effect.
-            Effect::new(move |_| {
-                let text = Snapshot::of(&state).to_text();
-                if *last.borrow() != text {
-                    place.write(persist, &key, &text);
-                    *last.borrow_mut() = text;
-                }
-            })
-        });
-    }
+    let writer = Rc::new(Writer {
+        state,
+        place,
+        persist,
+        key: key.clone(),
+        last: last.clone(),
+        cache: RefCell::new(SnapshotCache::new()),
+        pending: RefCell::new(None),
+    });
+    flush_when_hidden(&writer);
+    chat.with_owner(|| {
+        // Saving is an outside-world sync: an Effect. It only notes that something changed
+        // (no serializing per change); streamed text is not tracked (it is saved once done).
+        Effect::new(move |_| {
+            Snapshot::track(&state);
+            writer.schedule();
+        })
+    });
     (restored, Remote { chat: chat.clone(), key, last })
+}
+
+/// Flushes `writer` when the page is hidden (tab switched, app backgrounded, about to unload)
+/// or unloaded.
+fn flush_when_hidden(writer: &Rc<Writer>) {
+    let Some(window) = web_sys::window() else { return };
+    let me = Rc::downgrade(writer);
+    let on_hide = Closure::<dyn Fn(web_sys::Event)>::new(move |ev: web_sys::Event| {
+        let hidden = ev.type_() == "pagehide"
+            || web_sys::window()
+                .and_then(|w| w.document())
+                .is_some_and(|d| d.visibility_state() == web_sys::VisibilityState::Hidden);
+        if let (true, Some(w)) = (hidden, me.upgrade()) {
+            w.flush();
+        }
+    });
+    for name in ["pagehide", "visibilitychange"] {
+        let _ = window.add_event_listener_with_callback(name, on_hide.as_ref().unchecked_ref());
+    }
+    on_hide.forget();
 }
 
 /// Takes other tabs' changes to the stored snapshot.
