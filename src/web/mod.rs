@@ -4,6 +4,7 @@
 pub mod bridge;
 pub mod dom;
 pub mod js;
+pub mod panic;
 pub mod sanitize;
 pub mod storage;
 pub mod time;
