@@ -213,7 +213,7 @@ impl Dispatcher {
     /// Returns `false`, delivering nothing, when the dispatcher's state is in use (the panic
     /// happened inside the dispatcher).
     pub fn deliver_now(&self, event: &Event) -> bool {
-        let Ok(mut st) = self.0.state.try_borrow_mut() else { return false };
+        let Ok(st) = self.0.state.try_borrow_mut() else { return false };
         let ctx = Context { at: self.0.rt.now_ms(), ..st.context.clone() };
         let mut calls = Vec::new();
         let deliveries = dialects::deliveries(event, &ctx);
