@@ -123,7 +123,7 @@
         if (c.nodeType !== 1) return "";
         var a = {};
         [].forEach.call(c.attributes, function (x) { a[x.name] = x.value; });
-        return [c.namespaceURI === "http://www.w3.org/1999/xhtml" ? c.localName : "#foreign", a, tree(c)];
+        return [c instanceof HTMLElement ? c.localName : "#foreign", a, tree(c)];
       });
     }
 

