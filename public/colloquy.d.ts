@@ -357,7 +357,7 @@ declare namespace Colloquy {
   /**
    * Error codes: the four of seed 002 and Colloquy's own.
    */
-  type ErrorCode = "CONNECTION_ERROR" | "AUTH_ERROR" | "SEND_ERROR" | "NETWORK_ERROR" | "CONFIG_ERROR" | "HANDLER_ERROR" | "HANDLER_TIMEOUT" | "PROTOCOL_ERROR";
+  type ErrorCode = "CONNECTION_ERROR" | "AUTH_ERROR" | "SEND_ERROR" | "NETWORK_ERROR" | "CONFIG_ERROR" | "HANDLER_ERROR" | "HANDLER_TIMEOUT" | "PROTOCOL_ERROR" | "INTERNAL_ERROR";
 
   /**
    * The `error` payload (seed 002's `WidgetError`).
@@ -892,6 +892,8 @@ declare namespace Colloquy {
     maxLength?: number;
     /** Where the conversation is kept between page loads (default "local"). */
     persist?: Persist;
+    /** The widget's own test hooks (default false; never in production): `send("/__panic")` panics. */
+    testHooks?: boolean;
     /** Called with the instance before the widget starts: register handlers here. */
     onLoad?: (instance: Instance) => void;
     /** ChatSpark (seed 001). */

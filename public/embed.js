@@ -118,7 +118,7 @@
       var el = doc && doc.getElementById(id);
       if (el) return el;
       el = D.createElement("div");
-      var mirror = function () { post({ op: "html", element: id, html: el.innerHTML }); };
+      var mirror = function () { post({ op: "html", element: id, nodes: tree(el) }); };
       new MutationObserver(mirror).observe(el, { childList: true, subtree: true, characterData: true, attributes: true });
       return el;
     }
@@ -141,6 +141,18 @@
     function streamAppend(id, p) {
       var s = streams[id];
       if (s) (p.delta.content || []).forEach(function (c) { s.text += c.text || ""; });
+    }
+
+    /* The element's children as this page parsed them (text, or [tag, attributes, children];
+       SVG/MathML as "#foreign"): the widget sanitizes this tree and never re-parses HTML. */
+    function tree(n) {
+      return [].map.call(n.childNodes, function (c) {
+        if (c.nodeType === 3) return c.data;
+        if (c.nodeType !== 1) return "";
+        var a = {};
+        [].forEach.call(c.attributes, function (x) { a[x.name] = x.value; });
+        return [c instanceof HTMLElement ? c.localName : "#foreign", a, tree(c)];
+      });
     }
 
     function receive(data) {

@@ -401,6 +401,8 @@ pub struct Config {
     pub max_length: u32,
     /// Where the conversation is kept between page loads.
     pub persist: Persist,
+    /// The widget's own test hooks (`testHooks`, off by default): `send("/__panic")` panics.
+    pub test_hooks: bool,
 }
 
 impl Default for Config {
@@ -425,6 +427,7 @@ impl Default for Config {
             attachments: Attachments::default(),
             max_length: 2000,
             persist: Persist::Local,
+            test_hooks: false,
         }
     }
 }
@@ -471,6 +474,7 @@ pub const KNOWN: &[&str] = &[
     "organizationId",
     "callbacks",
     "onLoad",
+    "testHooks",
 ];
 
 impl Config {
@@ -512,6 +516,7 @@ impl Config {
         r.field("attachments", &mut config.attachments);
         r.field("maxLength", &mut config.max_length);
         r.field("persist", &mut config.persist);
+        r.field("testHooks", &mut config.test_hooks);
         let mut token: Option<String> = None;
         r.field("authToken", &mut token);
         config.auth_token = token;

@@ -86,7 +86,7 @@ pub fn host_allowed(allowed: Option<&str>, origin: &str) -> bool {
 /// Entry point of the widget page (`index.html`): the widget inside the iframe `embed.js`
 /// made; opened directly (no embed parameters), it sends the visitor to the demo page.
 pub fn start() {
-    console_error_panic_hook::set_once();
+    host::panic::install();
     let Some(window) = web_sys::window() else { return };
     // Loaded as a module by `embed.js` (inline mode) the page is the host's: do nothing here.
     let ours = window.document().and_then(|d| d.body()).is_some_and(|b| b.has_attribute("data-colloquy"));

@@ -66,6 +66,9 @@ pub fn call(chat: &Rc<Chat>, method: &str, args: &[Value]) -> Result<Value, Stri
             if text.chars().count() > max {
                 return Err(format!("send: the text is longer than maxLength ({max} characters)"));
             }
+            if chat.config.test_hooks && text == crate::host::panic::TEST_TRIGGER {
+                panic!("a deliberate panic (config testHooks)");
+            }
             chat.send(text.to_owned(), Vec::new());
         }
         "restartConversation" => chat.restart(),

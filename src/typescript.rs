@@ -197,6 +197,8 @@ const HOST_API: &str = r#"  /** A canonical event by name (the payload of `insta
     maxLength?: number;
     /** Where the conversation is kept between page loads (default "local"). */
     persist?: Persist;
+    /** The widget's own test hooks (default false; never in production): `send("/__panic")` panics. */
+    testHooks?: boolean;
     /** Called with the instance before the widget starts: register handlers here. */
     onLoad?: (instance: Instance) => void;
     /** ChatSpark (seed 001). */

@@ -105,6 +105,7 @@ pub fn start_iframe(origin: String) {
     let body = window.document().and_then(|d| d.body()).expect("a body");
     let _ = body.class_list().add_1("cq-embedded");
     let bridge = Bridge::new(Box::new(PostMessageLink { target: parent.clone(), origin: origin.clone() }));
+    crate::host::panic::attach(body.clone(), bridge.clone(), true);
     let session = Rc::new(RefCell::new(Session {
         bridge: bridge.clone(),
         in_iframe: true,
@@ -134,6 +135,7 @@ pub fn start_iframe(origin: String) {
 pub fn mount_inline(root: web_sys::HtmlElement, post: js_sys::Function) -> js_sys::Function {
     let _ = root.class_list().add_1("cq-inline");
     let bridge = Bridge::new(Box::new(FunctionLink(post)));
+    crate::host::panic::attach(root.clone(), bridge.clone(), false);
     let session = Rc::new(RefCell::new(Session {
         bridge: bridge.clone(),
         in_iframe: false,
@@ -148,6 +150,9 @@ pub fn mount_inline(root: web_sys::HtmlElement, post: js_sys::Function) -> js_sy
 }
 
 fn receive(session: &Shared, text: &str) {
+    if crate::host::panic::panicked() {
+        return; // the widget stopped (see host::panic)
+    }
     match crate::host::bridge::decode(text) {
         Ok(Some(msg)) => handle(session, msg),
         Ok(None) => {}
@@ -177,6 +182,7 @@ fn init(session: &Shared, init: Init) {
     let unknown = Config::unknown_keys(&config);
     let (config, issues) = Config::parse(&config);
     let chat = build_chat(config, Rc::new(WebRuntime), s.bridge.clone());
+    crate::host::panic::attach_chat(chat.dispatcher.clone(), &chat.config.locale);
     for h in handlers {
         register(&mut s, &chat, h);
     }
@@ -250,7 +256,7 @@ fn handle(session: &Shared, msg: HostMessage) {
             let result = if ok { Ok(payload) } else { Err(error.unwrap_or_else(|| "handler failed".into())) };
             s.bridge.settle(call, result);
         }
-        HostMessage::Html { element, html } => crate::dom::sanitize::mirror(&s.root, &element, &html),
+        HostMessage::Html { element, nodes } => crate::dom::sanitize::mirror(&s.root, &element, &nodes),
         HostMessage::Call { req, method, args } => {
             let Some(chat) = s.chat.clone() else { return };
             let bridge = s.bridge.clone();

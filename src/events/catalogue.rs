@@ -460,6 +460,8 @@ pub enum ErrorCode {
     HandlerTimeout,
     /// Malformed data from the agent or across the bridge.
     ProtocolError,
+    /// The widget itself failed (a panic): it shows the visitor a way to reload and stops.
+    InternalError,
 }
 
 /// The `error` payload (seed 002's `WidgetError`).

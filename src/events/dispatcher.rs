@@ -184,6 +184,34 @@ impl Dispatcher {
         async move { rx.await.unwrap_or(fallback) }
     }
 
+    /// Delivers a post event at once, without the queue or awaiting any handler: for a widget
+    /// that is about to stop (the panic hook), whose task queue will never run again. Every
+    /// handler is called (host handlers get their bridge message now), none is awaited.
+    /// Returns `false`, delivering nothing, when the dispatcher's state is in use (the panic
+    /// happened inside the dispatcher).
+    pub fn deliver_now(&self, event: &Event) -> bool {
+        let Ok(st) = self.0.state.try_borrow_mut() else { return false };
+        let ctx = Context { at: self.0.rt.now_ms(), ..st.context.clone() };
+        let mut calls = Vec::new();
+        let deliveries = dialects::deliveries(event, &ctx);
+        for d in &deliveries {
+            if d.api == Api::Dom {
+                continue;
+            }
+            let picked: Vec<Rc<dyn Handler>> =
+                st.regs.iter().filter(|r| r.wants(d.api, &d.name, d.source)).map(|r| r.handler.clone()).collect();
+            calls.extend(picked.into_iter().map(|h| (h, d)));
+        }
+        drop(st);
+        for d in deliveries.iter().filter(|d| d.api == Api::Dom) {
+            self.0.sink.dom_event(d);
+        }
+        for (handler, d) in calls {
+            drop(handler.call(d));
+        }
+        true
+    }
+
     fn enqueue(&self, event: Event, reply: Option<oneshot::Sender<Event>>) {
         let at = self.0.rt.now_ms();
         self.0.state.borrow_mut().queue.push_back(Job::Event { event, at, reply });
@@ -408,6 +436,23 @@ mod tests {
             Event::PreSend { message, .. } => message.message.content.clone(),
             _ => panic!("not pre:send"),
         }
+    }
+
+    #[test]
+    fn deliver_now_reaches_every_dialect_without_running_the_queue() {
+        let f = Fixture::new();
+        f.on("error", "native", Behaviour::Hang);
+        f.d.on(Api::Chask, "onError", f.handler("chask", Behaviour::Record), false);
+        f.on("send", "other", Behaviour::Record);
+        let error = Event::Error(WidgetError::new(ErrorCode::InternalError, "the widget stopped"));
+        assert!(f.d.deliver_now(&error));
+        // Delivered at once: no executor step ran, and a hung handler blocks nothing.
+        assert_eq!(f.log(), ["native:error", "chask:onError"]);
+        assert_eq!(f.errors()[0]["code"], "INTERNAL_ERROR");
+        assert_eq!(f.seen.borrow()[1]["code"], "INTERNAL_ERROR");
+        // While the dispatcher's state is in use (a panic inside it), it delivers nothing.
+        let _busy = f.d.0.state.borrow_mut();
+        assert!(!f.d.deliver_now(&error));
     }
 
     #[test]

@@ -1,5 +1,5 @@
 //! The platform the dispatcher and the controller run on: clock, timers, task spawning,
-//! randomness. The browser implements it in `crate::web`; native tests use
+//! randomness. The browser implements it in `crate::host`; native tests use
 //! `crate::events::testing`.
 
 use futures::future::LocalBoxFuture;

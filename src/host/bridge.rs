@@ -67,6 +67,17 @@ pub struct Init {
     pub stored: StoredItems,
 }
 
+/// One node of a `hostElement` mirror: text, or an element `[tag, {attribute: value}, children]`
+/// (`tag` is the HTML local name, `#foreign` for SVG and MathML elements).
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(untagged)]
+pub enum MirrorNode {
+    /// A text node.
+    Text(String),
+    /// An element.
+    Element(String, HashMap<String, String>, Vec<MirrorNode>),
+}
+
 /// Host page -> widget. Decoded by hand from the `op` (no serde tagged-enum buffering).
 #[derive(Clone, Debug, PartialEq)]
 pub enum HostMessage {
@@ -108,8 +119,9 @@ pub enum HostMessage {
     Html {
         /// The widget element it belongs to.
         element: String,
-        /// The host element's `innerHTML`; sanitized before it renders.
-        html: String,
+        /// The host element's children as the host page parsed them (never re-parsed here);
+        /// sanitized before they render.
+        nodes: Vec<MirrorNode>,
     },
     /// The host destroyed the instance (inline mode: unmount).
     Destroy,
@@ -149,7 +161,7 @@ impl HostMessage {
                 payload: optional(v, "payload")?,
                 error: optional(v, "error")?,
             },
-            "html" => HostMessage::Html { element: field(v, "element")?, html: field(v, "html")? },
+            "html" => HostMessage::Html { element: field(v, "element")?, nodes: field(v, "nodes")? },
             "destroy" => HostMessage::Destroy,
             "call" => HostMessage::Call {
                 req: field(v, "req")?,
@@ -356,6 +368,23 @@ mod tests {
         assert!(decode(r#"{"colloquy":1,"op":"on","id":"x"}"#).unwrap_err().contains("malformed"));
         assert!(decode(r#"{"colloquy":1,"op":"launch"}"#).is_err());
         assert!(decode(r#"{"colloquy":2,"op":"off","id":1}"#).unwrap_err().contains("version 2"));
+    }
+
+    #[test]
+    fn decodes_a_mirrored_tree() {
+        let text = r#"{"colloquy":1,"op":"html","element":"e1","nodes":["hi ",["b",{"class":"x"},["there"]]]}"#;
+        let Some(HostMessage::Html { element, nodes }) = decode(text).unwrap() else { panic!() };
+        assert_eq!(element, "e1");
+        let attrs = HashMap::from([("class".to_owned(), "x".to_owned())]);
+        assert_eq!(
+            nodes,
+            [
+                MirrorNode::Text("hi ".into()),
+                MirrorNode::Element("b".into(), attrs, vec![MirrorNode::Text("there".into())])
+            ]
+        );
+        assert!(decode(r#"{"colloquy":1,"op":"html","element":"e1","nodes":[["b"]]}"#).is_err());
+        assert!(decode(r#"{"colloquy":1,"op":"html","element":"e1","html":"<b>x</b>"}"#).is_err());
     }
 
     #[test]

@@ -7,6 +7,7 @@
 
 pub mod bridge;
 pub mod js;
+pub mod panic;
 pub mod storage;
 
 use crate::events::Runtime;

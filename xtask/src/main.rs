@@ -8,6 +8,7 @@
 mod bench;
 mod cmd;
 mod compress;
+mod fuzz;
 mod setup;
 mod size;
 mod steps;
@@ -28,6 +29,8 @@ commands:
                    setup, build, and serve the demo page on http://127.0.0.1:8080
                    (--server: with the reference agent server's API, and the demo on the HTTP agent)
   test             setup, build, and run every test layer (native, wasm in Chromium, Playwright)
+  fuzz [--time SECONDS] [TARGET...]
+                   bounded fuzzing (cargo-fuzz, nightly) of every target in fuzz/, 60 s each
   types            regenerate public/colloquy.d.ts from the Rust types
   bench            build, then measure sizes and speed into target/bench/report.md
 ";
@@ -50,6 +53,10 @@ fn main() -> ExitCode {
         }
         Some("test") => setup::Setup::run(BROWSER).and_then(|s| steps::test(&s)),
         Some("types") => steps::types(),
+        Some("fuzz") => match fuzz::Plan::from_args(&args[1..]) {
+            Ok(plan) => fuzz::fuzz(&fuzz::root(), &plan),
+            Err(e) => return usage_error(&e),
+        },
         Some("bench") => setup::Setup::run(BROWSER).and_then(|s| bench::bench(&s)),
         Some("-h" | "--help" | "help") | None => {
             print!("{USAGE}");

@@ -61,6 +61,9 @@ pub fn test(s: &Setup) -> Result<(), String> {
         run(s.command("cargo").args(["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"]))
     })?;
     step("layer 1: native tests (cargo test --workspace)", || run(s.command("cargo").args(["test", "--workspace"])))?;
+    let seconds = crate::fuzz::test_seconds();
+    let all = crate::fuzz::TARGETS.iter().map(|t| (*t).to_owned()).collect();
+    crate::fuzz::fuzz(&s.root, &crate::fuzz::Plan { seconds, targets: all })?;
     step("TypeScript: the example host script against public/colloquy.d.ts", || {
         run(s.command("npx").args(["tsc", "-p", "tests/types"]))
     })?;

@@ -1,0 +1,224 @@
+import { expect, test, type Frame, type Page } from "@playwright/test";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { MODES, type Mode, Widget } from "./widget";
+
+// Hostile text: every vector of a public XSS corpus (DOMPurify's test fixtures, see
+// xss/README.md) plus our own markdown-specific ones, through every path that reaches the
+// widget's DOM, in both modes. Nothing may execute (alert/confirm/prompt and a `window.__xss`
+// setter are trapped in the host page and in the widget frame), and after each batch the
+// widget's DOM (the frame's body, or the shadow root) must hold no active content.
+
+type Vector = { title: string; payload: string };
+const load = (file: string): Vector[] => JSON.parse(readFileSync(join(__dirname, "xss", file), "utf8"));
+const VECTORS = [...load("dompurify-vectors.json"), ...load("extra-vectors.json")];
+const BATCH = 40;
+const batches: Vector[][] = [];
+for (let i = 0; i < VECTORS.length; i += BATCH) batches.push(VECTORS.slice(i, i + BATCH));
+
+test.describe.configure({ timeout: 240_000 });
+
+/** Installed in every frame before any script: anything that runs records itself in `__hits`. */
+function trap() {
+  const w = window as any;
+  if (w.__hits) return; // installed already (one init script per start())
+  w.__hits = [];
+  const hit = (what: string) => w.__hits.push(`${what} in ${location.origin}`);
+  w.alert = () => hit("alert");
+  w.confirm = () => (hit("confirm"), false);
+  w.prompt = () => (hit("prompt"), null);
+  Object.defineProperty(w, "__xss", { configurable: false, get: () => undefined, set: () => hit("__xss") });
+}
+
+/** What `trap` recorded in the host page and in every frame. */
+async function hits(page: Page): Promise<string[]> {
+  const all: string[] = [];
+  for (const f of page.frames()) all.push(...((await f.evaluate(() => (window as any).__hits).catch(() => [])) ?? []));
+  return all;
+}
+
+/** Active content in the widget's DOM: the frame's body (iframe mode) or the shadow root. */
+function scan(root: ParentNode): string[] {
+  const bad: string[] = [];
+  const forbidden = new Set(["SCRIPT", "IFRAME", "OBJECT", "EMBED", "BASE", "STYLE", "FRAME", "APPLET"]);
+  const urlAttrs = ["href", "src", "action", "formaction", "xlink:href", "data", "poster", "background", "srcset", "srcdoc"];
+  for (const el of Array.from(root.querySelectorAll("*"))) {
+    const tag = el.tagName.toUpperCase();
+    if (forbidden.has(tag)) bad.push(`<${el.tagName.toLowerCase()}>`);
+    if (tag === "META" && el.hasAttribute("http-equiv")) bad.push("<meta http-equiv>");
+    for (const a of Array.from(el.attributes)) {
+      const name = a.name.toLowerCase();
+      if (name.startsWith("on")) bad.push(`${name} on <${el.tagName.toLowerCase()}>`);
+      const value = a.value.replace(/[\u0000-\u0020]/g, "").toLowerCase();
+      if (urlAttrs.includes(name) && /^(javascript|data|vbscript):/.test(value)) bad.push(`${name}=${a.value.slice(0, 40)}`);
+    }
+  }
+  return bad;
+}
+
+async function widgetFrame(page: Page): Promise<Frame> {
+  await expect.poll(() => page.frames().some((f) => f.url().includes("embed=1"))).toBe(true);
+  return page.frames().find((f) => f.url().includes("embed=1"))!;
+}
+
+/** Scans the widget DOM; returns the problems and how many messages it shows. */
+async function inspect(page: Page, mode: Mode): Promise<{ bad: string[]; messages: number }> {
+  const body = `(${scan.toString()})`;
+  const run = (root: string) => `(() => { const r = ${root}; return { bad: ${body}(r), messages: r.querySelectorAll(".cq-message").length }; })()`;
+  if (mode === "inline") return page.evaluate(run(`document.querySelector(".colloquy-host").shadowRoot`));
+  return (await widgetFrame(page)).evaluate(run("document.body"));
+}
+
+const trapped = new WeakSet<Page>();
+
+async function start(page: Page, mode: Mode, config: object, strict = false): Promise<Widget> {
+  if (!trapped.has(page)) await page.addInitScript(trap);
+  trapped.add(page);
+  const full = { mode, persist: "none", agent: { kind: "demo", chunkMs: 0 }, ...config };
+  await page.goto(`/${strict ? "xss-strict" : "xss"}.html?config=${encodeURIComponent(JSON.stringify(full))}`);
+  const widget = new Widget(page, mode);
+  await widget.open();
+  return widget;
+}
+
+async function expectClean(page: Page, mode: Mode, what: string): Promise<number> {
+  const { bad, messages } = await inspect(page, mode);
+  expect(bad, `${what}: active content in the widget DOM`).toEqual([]);
+  expect(await hits(page), `${what}: script ran`).toEqual([]);
+  return messages;
+}
+
+for (const mode of MODES) {
+  test.describe(`XSS corpus (${mode})`, () => {
+    test(`loadThread: user, agent and human messages, agent names, buttons, attachment names (${mode})`, async ({ page }) => {
+      const widget = await start(page, mode, {});
+      expect(await expectClean(page, mode, "baseline")).toBe(0);
+      for (const [b, batch] of batches.entries()) {
+        const thread = batch.flatMap((v, i) => [
+          {
+            id: `u${b}-${i}`,
+            sender: "user",
+            content: [{ type: "text", text: v.payload }],
+            message_state: { timestamp: 1, attachments: [{ name: v.payload, fileType: "text/html", fileSize: 10 }] },
+          },
+          {
+            id: `a${b}-${i}`,
+            sender: "response",
+            content: [
+              { type: "text", text: v.payload },
+              { type: "button", label: v.payload, value: v.payload },
+            ],
+            message_state: {},
+          },
+          {
+            id: `h${b}-${i}`,
+            sender: "response",
+            content: [{ type: "text", text: v.payload }],
+            message_state: { from: "human", agentName: v.payload },
+          },
+        ]);
+        await page.evaluate((t) => (window as any).instance.loadThread(t), thread);
+        await expect(widget.messages.locator(".cq-message")).toHaveCount(thread.length);
+        await expectClean(page, mode, `loadThread batch ${b}`);
+      }
+    });
+
+    test(`sent text, echoed and streamed replies, pre:stream:delta and pre:receive rewrites, hostElement (${mode})`, async ({ page }) => {
+      // iframe mode runs on the host page with a strict CSP: the handler below writes each
+      // vector into the fallback hostElement, which lives in the host's own document
+      // (docs/bridge.md); what crosses into the widget is the sanitized mirror.
+      const widget = await start(page, mode, {}, mode === "iframe");
+      await page.evaluate((mode) => {
+        const w = window as any;
+        const rewritten = new Set<string>();
+        w.instance.on("pre:stream:delta", (ev: any) => {
+          // The first chunk of each reply becomes the vector; the rest streams as it came.
+          const id = ev.delta.content[0]?.id ?? "";
+          if (!rewritten.has(id)) {
+            rewritten.add(id);
+            ev.delta.content.forEach((c: any) => (c.text = w.vector));
+          }
+        });
+        w.instance.on("pre:receive", (ev: any) => {
+          ev.message.content = [
+            ...ev.message.content,
+            { type: "text", text: w.vector },
+            { type: "button", label: w.vector, value: "x", buttonType: "custom_event" },
+            { type: "user_defined", user_defined: { vector: w.vector } },
+          ];
+        });
+        w.instance.on("userDefinedResponse", (ev: any) => {
+          if (mode === "iframe") ev.hostElement.innerHTML = "<p>mirrored:</p>" + w.vector;
+          else ev.hostElement.textContent = w.vector; // inline: the real element, in this page
+        });
+      }, mode);
+      for (const [b, batch] of batches.entries()) {
+        for (const v of batch) {
+          await page.evaluate(async (text) => {
+            const w = window as any;
+            w.vector = text;
+            const before = w.replies;
+            await w.instance.send(text);
+            const t0 = Date.now();
+            while (w.replies === before && Date.now() - t0 < 10_000) await new Promise((r) => setTimeout(r, 5));
+            if (w.replies === before) throw new Error("no reply within 10 s");
+          }, v.payload);
+        }
+        const messages = await expectClean(page, mode, `send batch ${b}`);
+        expect(messages).toBe(2 * batch.length);
+        if (mode === "iframe") {
+          // The mirror rendered (sanitized) what the handler wrote.
+          await expect(widget.scope.locator(".cq-user-defined").last()).toContainText("mirrored:");
+        }
+        await page.evaluate(() => (window as any).instance.restartConversation());
+        await expect(widget.messages.locator(".cq-message")).toHaveCount(0);
+      }
+      expect(await page.evaluate(() => (window as any).errors)).toEqual([]);
+    });
+
+    test(`config strings, action and lead form labels, typed form values, user names (${mode})`, async ({ page }) => {
+      for (const [b, batch] of batches.entries()) {
+        const text = batch.map((v) => v.payload);
+        const widget = await start(page, mode, {
+          title: text[0],
+          greeting: text[1] ?? "",
+          user: { name: text[2] ?? "", email: text[3] ?? "" },
+          actions: [
+            ...text.map((t, i) => ({ id: `b${i}`, type: "button", label: t })),
+            { id: "f", type: "form", label: "Form", fields: text.map((t, i) => ({ key: `k${i}`, label: t })) },
+            { id: "l", type: "link", label: text[4] ?? "link", url: "https://example.com/" },
+          ],
+          lead: { fields: text.slice(0, 8).map((t, i) => ({ key: `l${i}`, label: t, type: "text" })) },
+        });
+        await page.evaluate((t) => (window as any).instance.updateUser({ name: t[0], nickname: t[1] }), text);
+        await widget.send("/actions");
+        await widget.expectReply(/./);
+        await widget.send("/lead");
+        const lead = widget.scope.locator("form.cq-form").last();
+        await expect(lead).toBeVisible();
+        const inputs = lead.locator("input, textarea");
+        const n = await inputs.count();
+        expect(n).toBe(Math.min(8, text.length));
+        for (let i = 0; i < n; i++) await inputs.nth(i).fill(text[i].slice(0, 200));
+        await lead.locator("button[type=submit]").click();
+        await expect(lead).toBeHidden().catch(() => {}); // the thank-you replaces it, if shown that way
+        await expectClean(page, mode, `config batch ${b}`);
+      }
+    });
+  });
+}
+
+test("the hostElement mirror keeps what the host page parsed: <noscript><!-- does not swallow later content", async ({ page }) => {
+  const widget = await start(page, "iframe", {});
+  await page.evaluate(() => {
+    (window as any).instance.on("userDefinedResponse", (ev: any) => {
+      ev.hostElement.innerHTML = "<noscript><!--</noscript><p>first</p><p>second <b>bold</b></p>";
+    });
+  });
+  await widget.send("/custom");
+  const mirrored = widget.scope.locator(".cq-user-defined").last();
+  await expect(mirrored).toContainText("second bold");
+  await expect(mirrored.locator("p")).toHaveCount(2);
+  await expect(mirrored.locator("noscript")).toHaveCount(0);
+  await expectClean(page, "iframe", "noscript mirror");
+});
