@@ -26,7 +26,8 @@ commands:
                    (--server: with the reference agent server's API, and the demo on the HTTP agent)
   test             setup, build, and run every test layer (native, wasm in Chromium, Playwright)
   types            regenerate public/colloquy.d.ts from the Rust types
-  bench            build, then measure sizes and speed into target/bench/report.md
+  bench [options]  build, then measure Colloquy beside deep-chat into target/bench/report.md
+                   (`cargo xtask bench --help` for the options)
 ";
 
 fn main() -> ExitCode {
@@ -47,7 +48,16 @@ fn main() -> ExitCode {
         }
         Some("test") => setup::Setup::run(BROWSER).and_then(|s| steps::test(&s)),
         Some("types") => steps::types(),
-        Some("bench") => setup::Setup::run(BROWSER).and_then(|s| bench::bench(&s)),
+        Some("bench") => {
+            if args.iter().any(|a| a == "--help" || a == "-h") {
+                println!("{}", bench::USAGE);
+                return ExitCode::SUCCESS;
+            }
+            match bench::Options::parse(&args[1..]) {
+                Ok(o) => setup::Setup::run(BROWSER).and_then(|s| bench::bench(&s, &o)),
+                Err(e) => return usage_error(&format!("{e}\n\n{}", bench::USAGE)),
+            }
+        }
         Some("-h" | "--help" | "help") | None => {
             print!("{USAGE}");
             return ExitCode::SUCCESS;
