@@ -57,6 +57,9 @@ const browser = await chromium.launch({
     "--disable-background-networking",
     "--disable-component-update",
     "--no-first-run",
+    // Nothing leaves the machine: any name but the loopback ones fails to resolve (deep-chat asks
+    // for a web font from a CDN, for one).
+    "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE localhost, EXCLUDE 127.0.0.1",
   ],
 });
 
