@@ -232,8 +232,13 @@ pub fn render(f: &Figures, o: &Options, broken: &[String]) -> String {
     let cpu = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0);
     let date = crate::steps::capture(std::process::Command::new("date").args(["-u", "+%Y-%m-%d %H:%M UTC"]))
         .unwrap_or_default();
+    // Other work on the machine skews timings: say how busy it was when the report was written.
+    let load = std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .and_then(|l| l.split_whitespace().nth(1).map(|m5| format!(" (load average over the last 5 minutes: {m5})")))
+        .unwrap_or_default();
     let mut out = format!(
-        "# Colloquy benchmark report\n\n{} — release build, {cpu} CPU cores, headless Chromium (Debian), everything on \
+        "# Colloquy benchmark report\n\n{} — release build, {cpu} CPU cores{load}, headless Chromium (Debian), everything on \
          loopback. Colloquy beside deep-chat 2.4.2 (npm) served by the same server. Figures, not pass/fail: the \
          goals of issue 9 are beside them. Start-up: median of {} cold runs (a fresh browser context each); \
          streaming and loadThread: median of {} runs; Lighthouse: median of {} runs.\n\n",
