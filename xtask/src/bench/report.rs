@@ -196,7 +196,7 @@ pub fn goals_table(f: &Figures) -> String {
             g.peer,
             g.ratio,
             g.goal,
-            verdict(g.met)
+            if g.goal == "(reported)" { "—" } else { verdict(g.met) }
         );
     }
     out
