@@ -294,6 +294,7 @@ async function stream() {
           }
         }
         const med = (k) => median(runs.map((x) => x[k]));
+        fig(`${id}.runs`, runs.length);
         fig(`${id}.longTasks`, med("longTasks"));
         if (mode === "iframe") {
           fig(`${id}.longTasksHost`, med("hostLong"));

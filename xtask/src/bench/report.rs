@@ -298,19 +298,19 @@ pub fn render(f: &Figures, o: &Options, broken: &[String]) -> String {
          `tests/bench/server.mjs` (written from docs/agent-protocol.md). Long tasks: > 50 ms, from a \
          `longtask` PerformanceObserver in the host page and (iframe) in the widget frame, between the send and \
          500 ms after `receive`. Total: `send()` to `receive`; stream length: the server's first to last delta.\n\n\
-         | mode | server | long tasks (host / frame) | longest | total | stream length | over the stream | deltas | final text |\n\
-         |---|---|---|---|---|---|---|---|---|\n"
+         | mode | server | runs | long tasks (host / frame) | longest | total | stream length | over the stream | deltas | final text |\n\
+         |---|---|---|---|---|---|---|---|---|---|\n"
     );
     for mode in ["inline", "iframe"] {
         for paced in [false, true] {
             let id = format!("stream.{mode}.{}", if paced { "paced" } else { "fast" });
             let server = if paced { format!("{rate:.0} deltas/s") } else { "as fast as it can".into() };
             if let Some(t) = f.f(&format!("{id}.timedOut")) {
-                let _ = writeln!(out, "| {mode} | {server} | no reply within {t:.0} s | | | | | | |");
+                let _ = writeln!(out, "| {mode} | {server} | 1 | no reply within {t:.0} s | | | | | | |");
                 continue;
             }
             let Some(long) = f.f(&format!("{id}.longTasks")) else {
-                let _ = writeln!(out, "| {mode} | {server} | {} | | | | | | |", missing(f, &id));
+                let _ = writeln!(out, "| {mode} | {server} | | {} | | | | | | |", missing(f, &id));
                 continue;
             };
             let split = match (f.f(&format!("{id}.longTasksHost")), f.f(&format!("{id}.longTasksFrame"))) {
@@ -320,7 +320,8 @@ pub fn render(f: &Figures, o: &Options, broken: &[String]) -> String {
             let g = |k: &str| f.f(&format!("{id}.{k}"));
             let _ = writeln!(
                 out,
-                "| {mode} | {server} | {long:.0}{split} | {} | {} | {} | {} | {} | {} |",
+                "| {mode} | {server} | {} | {long:.0}{split} | {} | {} | {} | {} | {} | {} |",
+                g("runs").map(|r| format!("{r:.0}")).unwrap_or("?".into()),
                 g("longest").map(ms).unwrap_or_default(),
                 g("totalMs").map(ms).unwrap_or_default(),
                 g("streamMs").map(ms).unwrap_or_default(),
