@@ -7,7 +7,6 @@
 
 mod bench;
 mod cmd;
-mod compress;
 mod fuzz;
 mod setup;
 mod size;
@@ -32,7 +31,8 @@ commands:
   fuzz [--time SECONDS] [TARGET...]
                    bounded fuzzing (cargo-fuzz, nightly) of every target in fuzz/, 60 s each
   types            regenerate public/colloquy.d.ts from the Rust types
-  bench            build, then measure sizes and speed into target/bench/report.md
+  bench [options]  build, then measure Colloquy beside deep-chat into target/bench/report.md
+                   (`cargo xtask bench --help` for the options)
 ";
 
 fn main() -> ExitCode {
@@ -57,7 +57,16 @@ fn main() -> ExitCode {
             Ok(plan) => fuzz::fuzz(&fuzz::root(), &plan),
             Err(e) => return usage_error(&e),
         },
-        Some("bench") => setup::Setup::run(BROWSER).and_then(|s| bench::bench(&s)),
+        Some("bench") => {
+            if args.iter().any(|a| a == "--help" || a == "-h") {
+                println!("{}", bench::USAGE);
+                return ExitCode::SUCCESS;
+            }
+            match bench::Options::parse(&args[1..]) {
+                Ok(o) => setup::Setup::run(BROWSER).and_then(|s| bench::bench(&s, &o)),
+                Err(e) => return usage_error(&format!("{e}\n\n{}", bench::USAGE)),
+            }
+        }
         Some("-h" | "--help" | "help") | None => {
             print!("{USAGE}");
             return ExitCode::SUCCESS;

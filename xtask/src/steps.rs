@@ -19,11 +19,6 @@ pub fn build(s: &Setup) -> Result<(), String> {
             "./",
         ]))
     })?;
-    step("precompress dist/ (brotli 11, gzip 9)", || {
-        let (files, before, after) = crate::compress::precompress(&s.root.join("dist"))?;
-        println!("    {files} files, {before} bytes -> {after} bytes brotli");
-        Ok(())
-    })?;
     step("build server", || run(s.command("cargo").args(["build", "-p", "colloquy-server"])))
 }
 
