@@ -133,6 +133,22 @@ fn delta_payloads_do_not_grow_with_the_reply() {
     assert_eq!(ms[1].text.get_untracked(), streamed, "every delta rendered, in order");
 }
 
+/// Conversation and message ids come from the platform's secure random source
+/// (`crypto.getRandomValues` in the browser), not from `Math.random` or the clock alone.
+#[test]
+fn ids_come_from_the_secure_random_source() {
+    let mut f = Fixture::started(Config::default());
+    let before = f.rt.random_bytes.get();
+    f.chat.send("hello".into(), vec![]);
+    f.settle();
+    assert!(f.rt.random_bytes.get() >= before + 16 + 4, "a UUID's 16 bytes and a message id's 4");
+    let id = f.chat.state.conversation.get_untracked().unwrap();
+    let parts: Vec<&str> = id.split('-').collect();
+    assert_eq!(parts.iter().map(|p| p.len()).collect::<Vec<_>>(), [8, 4, 4, 4, 12], "{id}");
+    assert!(parts[2].starts_with('4'), "version 4: {id}");
+    assert!(matches!(&parts[3][..1], "8" | "9" | "a" | "b"), "RFC 4122 variant: {id}");
+}
+
 #[test]
 fn a_second_message_keeps_the_conversation() {
     let mut f = Fixture::started(Config::default());

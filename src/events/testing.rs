@@ -19,6 +19,8 @@ pub struct TestRuntime {
     timers: RefCell<Vec<(f64, oneshot::Sender<()>)>>,
     pub console: RefCell<Vec<String>>,
     seed: Cell<u64>,
+    /// Bytes taken from the secure random source so far.
+    pub random_bytes: Cell<usize>,
 }
 
 impl TestRuntime {
@@ -29,6 +31,7 @@ impl TestRuntime {
             timers: RefCell::new(Vec::new()),
             console: RefCell::new(Vec::new()),
             seed: Cell::new(42),
+            random_bytes: Cell::new(0),
         })
     }
 
@@ -75,6 +78,7 @@ impl Runtime for TestRuntime {
         (1, 10 * 60)
     }
     fn fill_random(&self, buf: &mut [u8]) {
+        self.random_bytes.set(self.random_bytes.get() + buf.len());
         for b in buf {
             let next = self.seed.get().wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
             self.seed.set(next);
