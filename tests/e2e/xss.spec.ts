@@ -19,7 +19,7 @@ const BATCH = 40;
 const batches: Vector[][] = [];
 for (let i = 0; i < VECTORS.length; i += BATCH) batches.push(VECTORS.slice(i, i + BATCH));
 
-test.describe.configure({ timeout: 240_000 });
+test.describe.configure({ timeout: 480_000 }); // 238 sends per mode; about 3 min on a loaded 2-core machine
 
 /** Installed in every frame before any script: anything that runs records itself in `__hits`. */
 function trap() {
