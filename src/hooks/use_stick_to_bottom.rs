@@ -98,8 +98,12 @@ pub fn use_stick_to_bottom(target: NodeRef<Div>) -> StickToBottom {
 
 /// [`use_stick_to_bottom`] with options.
 pub fn use_stick_to_bottom_with_options(target: NodeRef<Div>, options: UseStickToBottomOptions) -> StickToBottom {
-    let this =
-        StickToBottom { target, stuck: RwSignal::new(true), threshold: options.threshold, last_top: StoredValue::new(0) };
+    let this = StickToBottom {
+        target,
+        stuck: RwSignal::new(true),
+        threshold: options.threshold,
+        last_top: StoredValue::new(0),
+    };
     Effect::new(move |_| {
         let Some(el) = target.get() else { return };
         let on_scroll = Closure::<dyn Fn()>::new(move || this.recheck());
