@@ -34,6 +34,8 @@ pub struct StickToBottom {
     target: NodeRef<Div>,
     stuck: RwSignal<bool>,
     threshold: i32,
+    /// The scroll position at the last check.
+    last_top: StoredValue<i32>,
 }
 
 impl StickToBottom {
@@ -59,15 +61,22 @@ impl StickToBottom {
     pub fn scroll_to_bottom(&self) {
         if let Some(el) = self.target.try_get_untracked().flatten() {
             el.set_scroll_top(el.scroll_height());
+            self.last_top.set_value(el.scroll_top());
         }
     }
 
-    /// Decides again whether the target is at its bottom (after moving it programmatically).
+    /// Decides again whether the target sticks (after a scroll event, or after moving it
+    /// programmatically): at the bottom it sticks; it lets go only when it moved up. Content that
+    /// grew below a stuck target (not followed yet) does not let go.
     pub fn recheck(&self) {
         if let Some(el) = self.target.try_get_untracked().flatten() {
-            let at_bottom = el.scroll_height() - el.scroll_top() - el.client_height() <= self.threshold;
-            if self.stuck.try_get_untracked() != Some(at_bottom) {
-                self.stuck.try_set(at_bottom);
+            let top = el.scroll_top();
+            let at_bottom = el.scroll_height() - top - el.client_height() <= self.threshold;
+            let moved_up = top < self.last_top.get_value() - 1;
+            self.last_top.set_value(top);
+            let stuck = at_bottom || (self.is_stuck() && !moved_up);
+            if self.stuck.try_get_untracked() != Some(stuck) {
+                self.stuck.try_set(stuck);
             }
         }
     }
@@ -89,7 +98,12 @@ pub fn use_stick_to_bottom(target: NodeRef<Div>) -> StickToBottom {
 
 /// [`use_stick_to_bottom`] with options.
 pub fn use_stick_to_bottom_with_options(target: NodeRef<Div>, options: UseStickToBottomOptions) -> StickToBottom {
-    let this = StickToBottom { target, stuck: RwSignal::new(true), threshold: options.threshold };
+    let this = StickToBottom {
+        target,
+        stuck: RwSignal::new(true),
+        threshold: options.threshold,
+        last_top: StoredValue::new(0),
+    };
     Effect::new(move |_| {
         let Some(el) = target.get() else { return };
         let on_scroll = Closure::<dyn Fn()>::new(move || this.recheck());

@@ -459,6 +459,24 @@ impl Core {
         let Some((_, rows)) = self.elements() else { return };
         if let Ok(Some(el)) = rows.query_selector(&format!(":scope > [data-index='{index}']")) {
             self.focus_pending.set(None);
+            // Estimates placed it; now that it is measured, make sure it is in view.
+            if let Some(s) = self.scroller.try_get_untracked().flatten() {
+                let (row, view) = (el.get_bounding_client_rect(), s.get_bounding_client_rect());
+                let shift = if row.top() < view.top() || row.height() > view.height() {
+                    row.top() - view.top()
+                } else if row.bottom() > view.bottom() {
+                    row.bottom() - view.bottom()
+                } else {
+                    0.0
+                };
+                if shift.abs() >= 1.0 {
+                    s.set_scroll_top(s.scroll_top() + shift.round() as i32);
+                    if let Some(stick) = self.options.stick {
+                        stick.recheck();
+                    }
+                    self.scrolled();
+                }
+            }
             let options = web_sys::FocusOptions::new();
             options.set_prevent_scroll(true);
             let _ = el.unchecked_ref::<web_sys::HtmlElement>().focus_with_options(&options);

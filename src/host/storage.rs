@@ -70,9 +70,10 @@ impl Place {
     }
 }
 
-/// Writes are coalesced: the first change starts this delay, and one write then saves every
-/// change made meanwhile. A write still pending when the page is hidden or unloaded
-/// (`visibilitychange`, `pagehide`) is done at once, so no message is lost.
+/// Writes to this document's storage are coalesced: the first change starts this delay, and one
+/// write then saves every change made meanwhile. A write still pending when the page is hidden
+/// or unloaded (`visibilitychange`, `pagehide`) is done at once, so no message is lost. Writes to
+/// the host page's storage (iframe mode) wait only for the current task to end.
 pub const SAVE_DELAY_MS: u32 = 200;
 
 /// Writes a chat's snapshot to its place, coalesced.
@@ -94,7 +95,10 @@ impl Writer {
             return;
         }
         let me = Rc::downgrade(self);
-        let timeout = gloo_timers::callback::Timeout::new(SAVE_DELAY_MS, move || {
+        // The host page's storage is reached by a message, which cannot be relied on while the
+        // pages unload: hand the snapshot over at once (still once for a burst of changes).
+        let delay = if matches!(self.place, Place::Host(_)) { 0 } else { SAVE_DELAY_MS };
+        let timeout = gloo_timers::callback::Timeout::new(delay, move || {
             if let Some(w) = me.upgrade() {
                 w.pending.borrow_mut().take();
                 w.flush();
