@@ -40,7 +40,10 @@ function page(v) {
 
 const browser = await chromium.launch({
   executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
-  args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"],
+  // The host page is served by Playwright (a public address for Chromium): its Local Network
+  // Access check would refuse the loopback widget origin.
+  args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+    "--disable-features=LocalNetworkAccessChecks"],
 });
 
 for (const [name, v] of Object.entries(VARIANTS)) {

@@ -1,10 +1,18 @@
 import { expect, test, type Page } from "@playwright/test";
+import config from "./playwright.config";
 import { Widget } from "./widget";
 
 // Strict Content-Security-Policy in both modes (docs/host-api.md, "Content-Security-Policy").
 // The headers are added here with `page.route` (the widget page on the widget origin, and host
 // pages on the site origin), so the test does not depend on what the server sends. Any
 // `securitypolicyviolation` event, in the host page or in the widget's frame, fails the test.
+
+// Host pages here are served by `page.route`, which Chromium counts as a public address space:
+// its Local Network Access check would then refuse the widget's loopback origin. Here loopback
+// stands in for two public sites, so that check is off (the launch options are otherwise the
+// config's).
+const launch = config.use?.launchOptions ?? {};
+test.use({ launchOptions: { ...launch, args: [...(launch.args ?? []), "--disable-features=LocalNetworkAccessChecks"] } });
 
 const WIDGET = "http://127.0.0.1:18080";
 const SITE = "http://localhost:18081";
@@ -62,7 +70,7 @@ test.describe("strict CSP", () => {
     const seen = await violations(page);
     await strictWidgetPage(page);
     const host = `default-src 'self'; script-src 'self' ${WIDGET}; frame-src ${WIDGET}; style-src 'self'; img-src 'self'`;
-    await hostPage(page, "/csp-iframe.html", host, { mode: "iframe", load: "eager" });
+    await hostPage(page, "/csp-iframe.html", host, { mode: "iframe", load: "eager", theme: { brandColor: "#0f766e" } });
     await page.goto("/csp-iframe.html");
     const widget = new Widget(page, "iframe");
     await expect(widget.launcher).toBeEnabled();

@@ -1,9 +1,17 @@
 import { expect, test, type Page, type Request } from "@playwright/test";
+import config from "./playwright.config";
 import { MODES, Widget } from "./widget";
 
 // Loading modes (docs/host-api.md, Loading): when embed.js fetches the widget's files, seen
 // from the network. The host pages are served by `page.route` on the site origin; a held image
 // keeps the host page's `load` event back until the test lets it go.
+
+// Host pages here are served by `page.route`, which Chromium counts as a public address space:
+// its Local Network Access check would then refuse the widget's loopback origin. Here loopback
+// stands in for two public sites, so that check is off (the launch options are otherwise the
+// config's).
+const launch = config.use?.launchOptions ?? {};
+test.use({ launchOptions: { ...launch, args: [...(launch.args ?? []), "--disable-features=LocalNetworkAccessChecks"] } });
 
 const WIDGET = "http://127.0.0.1:18080";
 
@@ -11,7 +19,7 @@ const WIDGET = "http://127.0.0.1:18080";
 function hostPage(config: object): string {
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Loading</title></head><body>
 <h1>A shop page</h1><img src="/held.png" alt="">
-<script>window.T_SCRIPT = Date.now(); window.received = []; window.sa = [];</script>
+<script>window.received = []; window.sa = []; addEventListener("load", function () { window.T_LOAD = Date.now(); });</script>
 <script src="${WIDGET}/embed.js"></script>
 <script>
   saEvents.subscribe(function (e) { window.sa.push(e); });
@@ -61,9 +69,9 @@ for (const mode of MODES) {
       expect(seen.some((u) => u.endsWith(".wasm"))).toBe(true);
       // chat:loaded keeps the time embed.js ran, not the time the widget started.
       const sa = await page.evaluate(() => (window as any).sa);
-      const [tScript, loaded] = await page.evaluate(() => [(window as any).T_SCRIPT, (window as any).sa[0]]);
+      const [tLoad, loaded] = await page.evaluate(() => [(window as any).T_LOAD, (window as any).sa[0]]);
       expect(loaded.type).toBe("CHAT_LOADED");
-      expect(loaded.timestamp - tScript).toBeLessThan(300);
+      expect(loaded.timestamp).toBeLessThan(tLoad);
       expect(sa.map((e: any) => e.type)).toEqual(["CHAT_LOADED", "CHAT_VISIBLE"]);
     });
 
@@ -79,7 +87,7 @@ for (const mode of MODES) {
 
     test("interaction: only embed.js until the visitor points at the launcher", async ({ page }) => {
       const seen = widgetRequests(page);
-      const release = await serve(page, hostPage({ mode, load: "interaction" }));
+      const release = await serve(page, hostPage({ mode, load: "interaction", persist: "none" }));
       release();
       await page.goto("/loading.html");
       const placeholder = page.locator(".colloquy-placeholder").getByRole("button", { name: "Open chat" });
@@ -103,7 +111,7 @@ for (const mode of MODES) {
       // The events a host sees are the ones of an eager start, in the same order.
       await page.goto("about:blank");
       await page.unrouteAll();
-      (await serve(page, hostPage({ mode, load: "eager" })))();
+      (await serve(page, hostPage({ mode, load: "eager", persist: "none" })))();
       await page.goto("/loading.html");
       await expect(new Widget(page, mode).launcher).toBeEnabled();
       await expect.poll(types).toContain("view:change");
