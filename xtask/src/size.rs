@@ -11,7 +11,7 @@ pub const GOAL: u64 = 200 * 1024;
 /// The budget `cargo xtask test` enforces: the last measured size plus a little room, so the
 /// widget cannot grow unnoticed. Lower it whenever the widget shrinks; it meets `GOAL` once the
 /// goal is reached.
-pub const BUDGET: u64 = 330 * 1024;
+pub const BUDGET: u64 = 345 * 1024;
 /// embed.js, gzipped: the only script every host page downloads. Its goal is 3 KB; the loading
 /// modes' placeholder launcher and the stream bookkeeping took it to about 4.3 KB (not met), so
 /// the budget holds it there until the bridge code is split out.

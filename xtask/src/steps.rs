@@ -72,14 +72,16 @@ pub fn test(s: &Setup) -> Result<(), String> {
         run(&mut cmd)
     })?;
     build(s)?;
-    crate::size::check(&s.root)?;
-    step("layer 3: Playwright against the release build", || {
+    // The size budget is checked after Playwright, so one run reports both.
+    let playwright = step("layer 3: Playwright against the release build", || {
         run(s
             .command("npx")
             .args(["playwright", "test", "--config", "tests/e2e/playwright.config.ts"])
             .env("CI", "1")
             .env("COLLOQUY_SERVER", s.root.join("target/debug/colloquy-server")))
-    })
+    });
+    let size = crate::size::check(&s.root);
+    playwright.and(size)
 }
 
 /// Regenerates `public/colloquy.d.ts` (the test that checks it writes it when blessed).
