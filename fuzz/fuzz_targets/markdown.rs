@@ -2,7 +2,7 @@
 //! http(s)/mailto, and a streaming split point that is a char boundary no later than the text.
 #![no_main]
 
-use colloquy::markdown::{Node, parse, safe_href, stable_prefix};
+use colloquy::markdown::{Node, StableScan, parse, safe_href, stable_prefix};
 use libfuzzer_sys::fuzz_target;
 
 fn check(nodes: &[Node]) {
@@ -23,11 +23,15 @@ fn check(nodes: &[Node]) {
 fuzz_target!(|data: &[u8]| {
     let Ok(md) = std::str::from_utf8(data) else { return };
     check(&parse(md));
-    let stable = stable_prefix(md, 0);
+    let stable = stable_prefix(md);
     assert!(stable <= md.len() && md.is_char_boundary(stable));
-    // Streaming: the prefix only grows as text arrives, and a rescan from it agrees.
+    // Streaming: scanning as the text grows finds what one scan of the complete lines finds, and
+    // the prefix only grows.
     let half = (0..=md.len() / 2).rev().find(|i| md.is_char_boundary(*i)).unwrap_or(0);
-    let early = stable_prefix(&md[..half], 0);
+    let mut scan = StableScan::default();
+    let early = scan.advance(&md[..half]);
     assert!(early <= stable, "stable prefix shrank: {early} > {stable}");
-    assert_eq!(stable_prefix(md, early), stable);
+    let grown = scan.advance(md);
+    let complete = md.rfind('\n').map_or(0, |i| i + 1);
+    assert_eq!(grown, stable_prefix(&md[..complete]));
 });
