@@ -30,7 +30,7 @@ fn router() -> axum::Router {
             pace: Pace { think: Duration::ZERO, chunk: Duration::ZERO },
             ..ApiOptions::default()
         };
-        app(&Options { dist: None, api: Some(api) })
+        app(&Options { api: Some(api), ..Options::default() })
     })
     .clone()
 }
