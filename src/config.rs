@@ -640,7 +640,8 @@ fn check_field_kinds(path: &str, owner: &Value) -> Option<ConfigIssue> {
 pub fn parse_hhmm(s: &str) -> Option<u32> {
     let (h, m) = s.split_once(':')?;
     let (h, m): (u32, u32) = (h.parse().ok()?, m.parse().ok()?);
-    (h < 24 && m < 60).then_some(h * 60 + m)
+    // `then`, not `then_some`: the product of a huge hour must not be computed (fuzzer find).
+    (h < 24 && m < 60).then(|| h * 60 + m)
 }
 
 /// Whether `url` matches a glob `pattern` (`*` matches any run of characters). A pattern without
@@ -769,6 +770,14 @@ mod tests {
         let fields: Vec<_> = issues.iter().map(|i| i.field.as_str()).collect();
         assert_eq!(fields, ["actions[0].url", "actions[2].type", "actions[3]"]);
         assert_eq!(c.actions.len(), 1);
+    }
+
+    #[test]
+    fn a_huge_hour_is_refused_not_overflowed() {
+        // Found by `cargo xtask fuzz` (config target): `then_some` multiplied before the check.
+        assert_eq!(parse_hhmm("0000080000809:00"), None);
+        assert_eq!(parse_hhmm("4294967295:00"), None);
+        assert_eq!(parse_hhmm("23:59"), Some(23 * 60 + 59));
     }
 
     #[test]
