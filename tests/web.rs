@@ -373,7 +373,11 @@ fn thread(n: usize) -> Vec<colloquy::events::ThreadMessage> {
             id: format!("t{i}"),
             sender: if i % 2 == 0 { "user" } else { "response" }.into(),
             content: vec![ContentItem::text(format!("t{i}-0"), format!("Message number {i} of the long thread"))],
-            message_state: serde_json::json!({"timestamp": 1_790_000_000_000.0 + i as f64 * 60_000.0, "status": "delivered"}),
+            message_state: colloquy::events::MessageState {
+                timestamp: Some(1_790_000_000_000.0 + i as f64 * 60_000.0),
+                status: Some(colloquy::events::Status::Delivered),
+                ..Default::default()
+            },
         })
         .collect()
 }
