@@ -8,6 +8,9 @@ import { MODES, Widget } from "./widget";
 // exactly the deltas before it (kept by embed.js, docs/bridge.md "Streams"), and the final text
 // is exact. Long tasks are measured by `cargo xtask bench`; here they are only reported.
 
+// One worker for the whole file: it owns the agent server on a fixed port.
+test.describe.configure({ mode: "serial" });
+
 const PORT = 18090;
 const API = `http://127.0.0.1:${PORT}/api`;
 const DELTAS = 10_000;
