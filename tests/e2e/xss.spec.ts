@@ -126,8 +126,10 @@ for (const mode of MODES) {
           },
         ]);
         await page.evaluate((t) => (window as any).instance.loadThread(t), thread);
-        await expect(widget.messages.locator(".cq-message")).toHaveCount(thread.length);
-        await expectClean(page, mode, `loadThread batch ${b}`);
+        await widget.expectMessageCount(thread.length);
+        // The list is virtualized: every row is scanned while it is mounted.
+        const rows = await widget.sweep(() => expectClean(page, mode, `loadThread batch ${b}`).then(() => {}));
+        expect(rows.length).toBe(thread.length);
       }
     });
 
@@ -177,14 +179,15 @@ for (const mode of MODES) {
             throw new Error(`vector "${v.title}": ${e.message}`);
           });
         }
-        const messages = await expectClean(page, mode, `send batch ${b}`);
-        expect(messages).toBe(2 * sendable.length);
+        await widget.expectMessageCount(2 * sendable.length);
+        const rows = await widget.sweep(() => expectClean(page, mode, `send batch ${b}`).then(() => {}));
+        expect(rows.length).toBe(2 * sendable.length);
         if (mode === "iframe") {
           // The mirror rendered (sanitized) what the handler wrote.
           await expect(widget.scope.locator(".cq-user-defined").last()).toContainText("mirrored:");
         }
         await page.evaluate(() => (window as any).instance.restartConversation());
-        await expect(widget.messages.locator(".cq-message")).toHaveCount(0);
+        await widget.expectMessageCount(0);
       }
       expect(await page.evaluate(() => (window as any).errors)).toEqual([]);
     });
