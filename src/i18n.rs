@@ -136,6 +136,10 @@ strings! {
     You => "You", "Tú", "Você";
     Assistant => "Assistant", "Asistente", "Assistente";
     Stop => "Stop", "Detener", "Parar";
+    Copy => "Copy", "Copiar", "Copiar";
+    CopyCode => "Copy code", "Copiar código", "Copiar código";
+    Copied => "Copied", "Copiado", "Copiado";
+    NewMessage => "New message", "Mensaje nuevo", "Nova mensagem";
 }
 
 /// The lead form's default labels follow the locale (`Name`, `Email`, `Phone` in English).
