@@ -110,7 +110,8 @@ declare namespace Colloquy {
    * `type` is `text` (markdown), `button` (a response button: `label`, `value`, `buttonType`
    * `post_back` sends the value as the user's reply, `custom_event` only fires the event),
    * `user_defined` (rendered by the host through `userDefinedResponse`), or anything else
-   * (treated like `user_defined`).
+   * (treated like `user_defined`). An item may name its type `response_type` instead, as
+   * watsonx writes it (seed 004's delta items); it is handed back with the field it came with.
    */
   type ContentItem = {
   /**
@@ -118,9 +119,13 @@ declare namespace Colloquy {
    */
   id: string,
   /**
-   * `text`, `button`, `user_defined`, ...
+   * `text`, `button`, `user_defined`, ... (this or `response_type`).
    */
-  type: string,
+  type?: string,
+  /**
+   * watsonx's name for `type` (this or `type`).
+   */
+  response_type?: string,
   /**
    * Text of the item, markdown for `text`.
    */
@@ -474,7 +479,11 @@ declare namespace Colloquy {
   /**
    * The expired token (or null); set it to the new token.
    */
-  authToken: string | null, } | { "type": "error" } & WidgetError;
+  authToken: string | null, } | { "type": "error" } & WidgetError | { "type": "unread:change",
+  /**
+   * Messages not seen yet.
+   */
+  count: number, };
 
   /**
    * watsonx `customEvent` for a response button (seed 004).
@@ -772,6 +781,21 @@ declare namespace Colloquy {
   gtag?: boolean, };
 
   /**
+   * What the host page shows of unread messages besides the launcher's badge (both off by
+   * default; applied by embed.js on the host page, in both modes).
+   */
+  type Unread = {
+  /**
+   * Prefix the page's title with the count: `(2) Shop`.
+   */
+  title?: boolean,
+  /**
+   * A browser notification for a reply that arrives while the page is hidden; permission is
+   * asked when the visitor first sends a message.
+   */
+  notifications?: boolean, };
+
+  /**
    * Attachment limits.
    */
   type Attachments = {
@@ -885,6 +909,8 @@ declare namespace Colloquy {
     lead?: { fields?: Field[] };
     visibility?: Visibility;
     analytics?: Analytics;
+    /** The page title's count and browser notifications of unread messages (both off by default). */
+    unread?: Unread;
     /** Bearer JWT for the agent; refreshed through `authTokenNeeded`. */
     authToken?: string;
     user?: Record<string, any>;
@@ -966,4 +992,5 @@ interface HTMLElementEventMap {
   "colloquy:user:updated": CustomEvent<Colloquy.EventOf<"user:updated">>;
   "colloquy:authTokenNeeded": CustomEvent<Colloquy.EventOf<"authTokenNeeded">>;
   "colloquy:error": CustomEvent<Colloquy.EventOf<"error">>;
+  "colloquy:unread:change": CustomEvent<Colloquy.EventOf<"unread:change">>;
 }

@@ -370,6 +370,26 @@
       if (a.dataLayer) (W.dataLayer = W.dataLayer || []).push(Object.assign({ event: e.type }, e.data));
       if (a.gtag && typeof W.gtag === "function") W.gtag("event", e.type, e.data || {});
     });
+    /* Unread messages on the host page (opt-in, config.unread): "(2) " before the title, and a
+       notification for a reply that arrives while the page is hidden, asked for when the
+       visitor first sends (a visitor action; the frame's activation reaches this page). */
+    var u = config.unread || {}, said = "", N = W.Notification;
+    if (u.title) reg("native", "unread:change", function (e) {
+      D.title = (e.count ? "(" + e.count + ") " : "") + D.title.replace(/^\(\d+\) /, "");
+    });
+    if (u.notifications && N) {
+      reg("native", "send", function () { if (N.permission == "default") N.requestPermission(); });
+      reg("native", "receive", function (e) {
+        said = e.message.content.map(function (c) { return c.text || ""; }).join(" ").slice(0, 140);
+      });
+      reg("native", "unread:change", function (e) {
+        if (e.count && D.hidden && N.permission == "granted")
+          new N(config.title || D.title, { body: said, tag: "colloquy" }).onclick = function () {
+            W.focus();
+            inst.changeView("mainWindow");
+          };
+      });
+    }
     globals.forEach(function (g) { reg(g[0], g[1], g[2]); });
     current = inst;
     addCallbacks(inst, config);

@@ -306,6 +306,24 @@ pub struct Analytics {
     pub gtag: bool,
 }
 
+/// What the host page shows of unread messages besides the launcher's badge (both off by
+/// default; applied by embed.js on the host page, in both modes).
+#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+#[cfg_attr(test, derive(TS))]
+#[cfg_attr(test, ts(optional_fields))]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Unread {
+    /// Prefix the page's title with the count: `(2) Shop`.
+    #[serde(default)]
+    #[cfg_attr(test, ts(as = "Option<bool>"))]
+    pub title: bool,
+    /// A browser notification for a reply that arrives while the page is hidden; permission is
+    /// asked when the visitor first sends a message.
+    #[serde(default)]
+    #[cfg_attr(test, ts(as = "Option<bool>"))]
+    pub notifications: bool,
+}
+
 /// Attachment limits.
 #[derive(Clone, Debug, PartialEq, Deserialize)]
 #[cfg_attr(test, derive(TS))]
@@ -391,6 +409,8 @@ pub struct Config {
     pub visibility: Visibility,
     /// Analytics options.
     pub analytics: Analytics,
+    /// Title marker and notifications for unread messages.
+    pub unread: Unread,
     /// Bearer JWT for the agent.
     pub auth_token: Option<String>,
     /// The visitor.
@@ -422,6 +442,7 @@ impl Default for Config {
             lead_fields: default_lead_fields(),
             visibility: Visibility::default(),
             analytics: Analytics::default(),
+            unread: Unread::default(),
             auth_token: None,
             user: Map::new(),
             attachments: Attachments::default(),
@@ -465,6 +486,7 @@ pub const KNOWN: &[&str] = &[
     "lead",
     "visibility",
     "analytics",
+    "unread",
     "authToken",
     "user",
     "attachments",
@@ -512,6 +534,7 @@ impl Config {
         r.field("theme", &mut config.theme);
         r.field("visibility", &mut config.visibility);
         r.field("analytics", &mut config.analytics);
+        r.field("unread", &mut config.unread);
         r.field("user", &mut config.user);
         r.field("attachments", &mut config.attachments);
         r.field("maxLength", &mut config.max_length);

@@ -7,7 +7,7 @@
 //! by message id, so both end up with the union and neither loses a message.
 
 use crate::events::{ThreadMessage, ViewState};
-use crate::state::{ChatState, Message, Status};
+use crate::state::{ChatState, Handoff, Message, Notice, Sender, Status};
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -29,8 +29,77 @@ pub struct Snapshot {
     pub view: ViewState,
     /// Window maximized.
     pub maximized: bool,
-    /// The messages, in the thread format of `pre:threadLoaded`.
+    /// Where a handoff to a human stands (absent in snapshots stored before it was kept).
+    #[serde(default)]
+    pub handoff: Handoff,
+    /// Agent messages the visitor has not seen yet.
+    #[serde(default)]
+    pub unread: u32,
+    /// The notices (banners) of the message list and where they sit.
+    #[serde(default)]
+    pub notices: Vec<StoredNotice>,
+    /// The messages, in the thread format of `pre:threadLoaded` (the last field: see
+    /// [`SnapshotCache`]).
     pub messages: Vec<ThreadMessage>,
+}
+
+/// A notice as stored: what it says and which message it follows.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StoredNotice {
+    /// The notice's message id.
+    pub id: String,
+    /// Epoch milliseconds.
+    pub timestamp: f64,
+    /// The id of the message it follows (`None`: it comes first).
+    pub after: Option<String>,
+    /// What it says.
+    pub notice: Notice,
+}
+
+/// The notices among `messages`, each with the message it follows (one pass).
+pub fn notices_of(messages: &[Message]) -> Vec<StoredNotice> {
+    let mut after = None;
+    let mut out = Vec::new();
+    for m in messages {
+        match &m.notice {
+            Some(notice) => out.push(StoredNotice {
+                id: m.id.clone(),
+                timestamp: m.timestamp,
+                after: after.clone(),
+                notice: notice.clone(),
+            }),
+            None if m.sender != Sender::System => after = Some(m.id.clone()),
+            None => {}
+        }
+    }
+    out
+}
+
+/// Puts `notices` back among `messages`, each after the message it followed (at the start if that
+/// one is gone). One pass over the messages, however many notices.
+pub fn place_notices(messages: Vec<Message>, notices: &[StoredNotice]) -> Vec<Message> {
+    if notices.is_empty() {
+        return messages;
+    }
+    let mut by_after: HashMap<Option<&str>, Vec<&StoredNotice>> = HashMap::new();
+    let ids: std::collections::HashSet<&str> = messages.iter().map(|m| m.id.as_str()).collect();
+    for n in notices {
+        if ids.contains(n.id.as_str()) {
+            continue; // already there (a merge with the same notice)
+        }
+        let after = n.after.as_deref().filter(|a| ids.contains(a));
+        by_after.entry(after).or_default().push(n);
+    }
+    let shown = |n: &StoredNotice| Message::notice(n.id.clone(), n.timestamp, n.notice.clone());
+    let mut out = Vec::with_capacity(messages.len() + notices.len());
+    out.extend(by_after.get(&None).into_iter().flatten().map(|n| shown(n)));
+    for m in messages {
+        let follows = by_after.get(&Some(m.id.as_str())).cloned();
+        out.push(m);
+        out.extend(follows.into_iter().flatten().map(shown));
+    }
+    out
 }
 
 impl Snapshot {
@@ -52,6 +121,9 @@ impl Snapshot {
             ended: state.ended.get(),
             view: state.view.get(),
             maximized: state.maximized.get(),
+            handoff: state.handoff.get(),
+            unread: state.unread.get(),
+            notices: state.messages.with(|ms| notices_of(ms)),
             messages,
         }
     }
@@ -69,6 +141,8 @@ impl Snapshot {
         state.ended.track();
         state.view.track();
         state.maximized.track();
+        state.handoff.track();
+        state.unread.track();
     }
 
     /// Reads a stored snapshot; `None` if absent, malformed or of another version.
@@ -120,6 +194,9 @@ impl SnapshotCache {
             ended: state.ended.get_untracked(),
             view: state.view.get_untracked(),
             maximized: state.maximized.get_untracked(),
+            handoff: state.handoff.get_untracked(),
+            unread: state.unread.get_untracked(),
+            notices: state.messages.with_untracked(|ms| notices_of(ms)),
             messages: Vec::new(),
         }
         .to_text();
@@ -228,6 +305,39 @@ mod tests {
                 ..MessageState::default()
             },
         }
+    }
+
+    #[test]
+    fn snapshots_stored_before_handoff_and_notices_were_kept_still_load() {
+        let old = r#"{"v":1,"conversationId":"c","ended":false,"view":{"launcher":true,"mainWindow":false},"maximized":false,"messages":[]}"#;
+        let snap = Snapshot::parse(old).expect("a v1 snapshot without the new fields loads");
+        assert_eq!((snap.handoff, snap.unread, snap.notices.len()), (Handoff::None, 0, 0));
+    }
+
+    #[test]
+    fn notices_go_back_after_the_message_they_followed() {
+        let owner = Owner::new();
+        owner.set();
+        let m = |id: &str| Message::new(id, Sender::User, 1.0, id, Status::Delivered);
+        let shown = vec![
+            Message::notice("n0", 0.5, Notice::Queued(Some(2))),
+            m("a"),
+            Message::notice("n1", 1.5, Notice::Connected("Dana".into())),
+            m("b"),
+            Message::notice("n2", 2.5, Notice::Ended),
+        ];
+        let notices = notices_of(&shown);
+        assert_eq!(notices.iter().map(|n| n.after.as_deref()).collect::<Vec<_>>(), [None, Some("a"), Some("b")]);
+        let json = serde_json::to_string(&notices).unwrap();
+        assert!(json.contains(r#""notice":{"kind":"connected","value":"Dana"}"#), "{json}");
+        let back: Vec<StoredNotice> = serde_json::from_str(&json).unwrap();
+        let placed = place_notices(vec![m("a"), m("b")], &back);
+        let ids: Vec<&str> = placed.iter().map(|m| m.id.as_str()).collect();
+        assert_eq!(ids, ["n0", "a", "n1", "b", "n2"]);
+        // A notice whose message is gone goes first; one already shown is not doubled.
+        let placed = place_notices(vec![m("b"), Message::notice("n2", 2.5, Notice::Ended)], &back);
+        let ids: Vec<&str> = placed.iter().map(|m| m.id.as_str()).collect();
+        assert_eq!(ids, ["n0", "n1", "b", "n2"]);
     }
 
     #[test]

@@ -8,7 +8,7 @@
 
 use crate::config::{
     Action, ActionKind, AgentConfig, Analytics, Attachments, Field, FieldKind, Mode, Persist, Position, Schedule,
-    Scheme, Theme, Visibility,
+    Scheme, Theme, Unread, Visibility,
 };
 use crate::events::catalogue::*;
 use crate::events::dialects::{
@@ -70,6 +70,7 @@ pub fn definitions() -> String {
         decl::<Visibility>(&cfg),
         decl::<Schedule>(&cfg),
         decl::<Analytics>(&cfg),
+        decl::<Unread>(&cfg),
         decl::<Attachments>(&cfg),
         decl::<Persist>(&cfg),
     ];
@@ -190,6 +191,8 @@ const HOST_API: &str = r#"  /** A canonical event by name (the payload of `insta
     lead?: { fields?: Field[] };
     visibility?: Visibility;
     analytics?: Analytics;
+    /** The page title's count and browser notifications of unread messages (both off by default). */
+    unread?: Unread;
     /** Bearer JWT for the agent; refreshed through `authTokenNeeded`. */
     authToken?: string;
     user?: Record<string, any>;

@@ -203,6 +203,7 @@ fn init(session: &Shared, init: Init) {
     s.chat = Some(chat.clone());
     let restored = persistence(&mut s, &chat, stored);
     resend_when_online(&chat);
+    crate::host::follow_page_visibility(&chat);
     drop(s);
     chat.start(t0, &page.url, restored);
 }

@@ -44,6 +44,8 @@ pub struct Chat {
     message_ids: Cell<u32>,
     auth_token: RefCell<Option<String>>,
     pipeline: Pipeline,
+    /// The page is hidden (another tab, minimized): replies count as unread.
+    page_hidden: Cell<bool>,
 }
 
 impl Chat {
@@ -66,6 +68,7 @@ impl Chat {
             agent,
             message_ids: Cell::new(0),
             pipeline: Pipeline::default(),
+            page_hidden: Cell::new(false),
         })
     }
 
@@ -127,10 +130,16 @@ impl Chat {
                 this.state.set_conversation.set(snapshot.conversation_id.clone());
                 this.state.set_ended.set(snapshot.ended);
                 this.state.set_maximized.set(snapshot.maximized);
+                this.state.set_handoff.set(snapshot.handoff);
+                this.set_unread(snapshot.unread);
                 if snapshot.view.main_window {
                     view = ViewState::OPEN;
                 }
                 this.load_thread_now(snapshot.messages).await;
+                if !snapshot.notices.is_empty() {
+                    let loaded = this.state.messages.get_untracked();
+                    this.state.set_messages.set(persist::place_notices(loaded, &snapshot.notices));
+                }
             }
             if visible {
                 this.change_view(view, ViewChangeReason::ChatLoaded).await;
@@ -149,7 +158,14 @@ impl Chat {
     pub fn merge_remote(&self, remote: Snapshot) {
         let local: Vec<Message> = self.state.messages.get_untracked();
         let mut threads: Vec<ThreadMessage> = local.iter().filter_map(Message::to_thread).collect();
-        if persist::merge(&mut threads, &remote.messages) {
+        let mut notices = persist::notices_of(&local);
+        let known = notices.len();
+        for n in &remote.notices {
+            if !notices.iter().any(|l| l.id == n.id) {
+                notices.push(n.clone());
+            }
+        }
+        if persist::merge(&mut threads, &remote.messages) || notices.len() > known {
             let by_id: std::collections::HashMap<&str, &Message> = local.iter().map(|m| (m.id.as_str(), m)).collect();
             let mut merged = Vec::with_capacity(threads.len());
             for t in &threads {
@@ -168,13 +184,14 @@ impl Chat {
                     },
                 }
             }
-            // Notices (banners) are not stored: keep them after the message they followed.
-            for (i, notice) in local.iter().enumerate().filter(|(_, m)| m.sender == Sender::System) {
-                let after = local[..i].iter().rev().find(|m| m.sender != Sender::System).map(|m| m.id.clone());
-                let at = after.and_then(|id| merged.iter().position(|m| m.id == id)).map(|p| p + 1).unwrap_or(0);
-                merged.insert(at.min(merged.len()), notice.clone());
-            }
-            self.state.set_messages.set(merged);
+            // Notices (banners) go back after the message they followed, ours and theirs.
+            self.state.set_messages.set(persist::place_notices(merged, &notices));
+        }
+        if remote.conversation_id.is_some()
+            && remote.conversation_id == self.state.conversation.get_untracked()
+            && remote.handoff != self.state.handoff.get_untracked()
+        {
+            self.state.set_handoff.set(remote.handoff.clone());
         }
         if remote.conversation_id.is_some() && remote.conversation_id != self.state.conversation.get_untracked() {
             self.state.set_conversation.set(remote.conversation_id.clone());
@@ -202,10 +219,37 @@ impl Chat {
         }
         self.state.set_view.set(new);
         if new.main_window {
-            self.state.set_unread.set(0);
+            if !self.page_hidden.get() {
+                self.set_unread(0);
+            }
             self.state.set_greeting.set(false);
         }
         self.dispatcher.post(Event::ViewChange(ViewChange { reason, old_view_state: old, new_view_state: new }));
+    }
+
+    /// The page was hidden or shown again (`visibilitychange`): while it is hidden, replies
+    /// count as unread; shown again with the window open, the visitor sees them.
+    pub fn page_visibility(&self, hidden: bool) {
+        self.page_hidden.set(hidden);
+        if !hidden && self.state.view.get_untracked().main_window {
+            self.set_unread(0);
+        }
+    }
+
+    /// Counts an agent or human message that arrived where the visitor cannot see it (window
+    /// closed, page hidden).
+    pub(super) fn count_unread(&self) {
+        if self.page_hidden.get() || !self.state.view.get_untracked().main_window {
+            self.set_unread(self.state.unread.get_untracked().saturating_add(1));
+        }
+    }
+
+    /// Sets the unread count; `unread:change` when it changed.
+    fn set_unread(&self, count: u32) {
+        if count != self.state.unread.get_untracked() {
+            self.state.set_unread.set(count);
+            self.dispatcher.post(Event::UnreadChange { count });
+        }
     }
 
     /// Changes the view in the background.
@@ -302,6 +346,7 @@ impl Chat {
                 this.dispatcher.post(Event::ConversationEnded { conversation_id: id, reason: EndReason::Restart });
             }
             this.state.set_messages.set(Vec::new());
+            this.set_unread(0);
             this.state.set_conversation.set(None);
             this.state.set_ended.set(false);
             this.state.set_handoff.set(Handoff::None);

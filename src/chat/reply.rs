@@ -253,9 +253,6 @@ impl Chat {
             }
             None => self.state.push(fresh),
         }
-        if !self.state.view.get_untracked().main_window {
-            self.state.set_unread.update(|n| *n += 1);
-        }
         if message.from == AgentKind::Human {
             // A human answering has read what the visitor wrote: the visitor's messages since the
             // last one already read (newest first, so the work is what is new, not the thread).
@@ -283,6 +280,8 @@ impl Chat {
             }
         }
         self.dispatcher.post(Event::Receive { message });
+        // After `receive`: a host that counts what it was told sees the message, then the count.
+        self.count_unread();
     }
 
     /// Queues streamed text; it renders at the next animation frame, batched.

@@ -42,8 +42,9 @@ impl Sender {
     }
 }
 
-/// A system notice in the message list.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// A system notice in the message list (stored with the conversation).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", content = "value", rename_all = "camelCase")]
 pub enum Notice {
     /// Waiting for a human agent.
     Queued(Option<u32>),
@@ -208,8 +209,9 @@ impl Message {
     }
 }
 
-/// Where a handoff to a human stands.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+/// Where a handoff to a human stands (stored with the conversation).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "state", content = "value", rename_all = "camelCase")]
 pub enum Handoff {
     /// The AI agent answers.
     #[default]

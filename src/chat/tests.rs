@@ -103,7 +103,8 @@ fn a_message_round_trip() {
     let deltas = names.iter().filter(|n| **n == "pre:stream:delta").count();
     assert!(deltas >= 2, "streamed in chunks");
     let without_deltas: Vec<&str> = names.into_iter().filter(|n| *n != "pre:stream:delta").collect();
-    assert_eq!(without_deltas, ["conversation:started", "pre:send", "send", "pre:receive", "receive"]);
+    // The window is closed: the reply is unread.
+    assert_eq!(without_deltas, ["conversation:started", "pre:send", "send", "pre:receive", "receive", "unread:change"]);
     let ms = f.chat.state.messages.get_untracked();
     assert_eq!(ms.len(), 2);
     assert_eq!(ms[0].status.get_untracked(), Status::Delivered);
@@ -227,7 +228,10 @@ fn restart_ends_the_conversation_and_empties_the_list() {
     f.log.borrow_mut().clear();
     f.chat.restart();
     f.settle();
-    assert_eq!(natives(&f.names()), ["pre:restartConversation", "conversation:ended", "restartConversation"]);
+    assert_eq!(
+        natives(&f.names()),
+        ["pre:restartConversation", "conversation:ended", "unread:change", "restartConversation"]
+    );
     assert!(f.chat.state.messages.get_untracked().is_empty());
     f.chat.send("again".into(), vec![]);
     f.settle();
@@ -438,6 +442,22 @@ fn unread_counts_replies_while_closed() {
     f.chat.open();
     f.settle();
     assert_eq!(f.chat.state.unread.get_untracked(), 0);
+    assert_eq!(
+        f.payloads("unread:change"),
+        [json!({"type": "unread:change", "count": 1}), json!({"type": "unread:change", "count": 0})]
+    );
+    // Window open, page hidden: counted; shown again: seen.
+    f.chat.page_visibility(true);
+    f.chat.send("again".into(), vec![]);
+    f.settle();
+    assert_eq!(f.chat.state.unread.get_untracked(), 1);
+    f.chat.page_visibility(false);
+    assert_eq!(f.chat.state.unread.get_untracked(), 0);
+    // Window open, page visible: nothing to count.
+    f.chat.send("seen".into(), vec![]);
+    f.settle();
+    assert_eq!(f.chat.state.unread.get_untracked(), 0);
+    assert_eq!(f.payloads("unread:change").len(), 4);
 }
 
 #[test]
@@ -483,4 +503,24 @@ fn stop_ends_every_reply_in_progress() {
     assert!(!f.chat.state.busy.get_untracked());
     assert!(f.chat.state.messages.get_untracked().iter().all(|m| !m.streaming.get_untracked()));
     assert!(!f.names().contains(&"receive".to_owned()), "stopped replies are not received");
+}
+
+#[test]
+fn a_reload_mid_handoff_keeps_the_human_the_notices_and_the_unread_count() {
+    let mut f = Fixture::started(Config::default());
+    f.chat.send("/handoff".into(), vec![]);
+    f.settle();
+    let before = f.chat.state.messages.get_untracked();
+    assert!(before.iter().any(|m| m.notice.is_some()), "the handoff left notices");
+    assert!(matches!(f.chat.state.handoff.get_untracked(), Handoff::Connected(_)));
+    assert!(f.chat.state.unread.get_untracked() > 0);
+    let order = |ms: &[Message]| ms.iter().map(|m| (m.id.clone(), m.notice.clone())).collect::<Vec<_>>();
+    let text = crate::persist::Snapshot::of(&f.chat.state).to_text();
+    let stored = crate::persist::Snapshot::parse(&text).unwrap().for_restore();
+    let mut g = Fixture::new(Config::default());
+    g.chat.start(500.0, "https://shop.example/", Some(stored));
+    g.settle();
+    assert_eq!(g.chat.state.handoff.get_untracked(), f.chat.state.handoff.get_untracked());
+    assert_eq!(g.chat.state.unread.get_untracked(), f.chat.state.unread.get_untracked());
+    assert_eq!(order(&g.chat.state.messages.get_untracked()), order(&before));
 }

@@ -27,10 +27,11 @@ pub fn Launcher() -> impl IntoView {
         open
     });
     let unread = move || state.unread.get();
-    let unread_label = move || match unread() {
-        0 => String::new(),
-        1 => state.t(Key::UnreadOne).to_owned(),
-        n => format!("{n} {}", state.t(Key::UnreadMany)),
+    // The count is part of the button's name: "Open chat, 2 unread messages".
+    let name = move || match unread() {
+        0 => state.t(Key::OpenChat).to_owned(),
+        1 => format!("{}, {}", state.t(Key::OpenChat), state.t(Key::UnreadOne)),
+        n => format!("{}, {n} {}", state.t(Key::OpenChat), state.t(Key::UnreadMany)),
     };
     view! {
         <div class="cq-launcher-area" hidden=hidden>
@@ -42,8 +43,7 @@ pub fn Launcher() -> impl IntoView {
                 node_ref=button
                 class="cq-launcher"
                 type="button"
-                aria-label=move || state.t(Key::OpenChat)
-                aria-describedby=move || (unread() > 0).then_some("cq-unread")
+                aria-label=name
                 aria-expanded="false"
                 aria-haspopup="dialog"
                 disabled=move || !state.ready.get()
@@ -57,9 +57,6 @@ pub fn Launcher() -> impl IntoView {
                     {move || if unread() > 9 { "9+".to_owned() } else { unread().to_string() }}
                 </span>
             </Show>
-            </span>
-            <span id="cq-unread" class="cq-visually-hidden">
-                {unread_label}
             </span>
         </div>
     }

@@ -117,36 +117,118 @@ pub struct OutgoingMessage {
 /// `type` is `text` (markdown), `button` (a response button: `label`, `value`, `buttonType`
 /// `post_back` sends the value as the user's reply, `custom_event` only fires the event),
 /// `user_defined` (rendered by the host through `userDefinedResponse`), or anything else
-/// (treated like `user_defined`).
+/// (treated like `user_defined`). An item may name its type `response_type` instead, as
+/// watsonx writes it (seed 004's delta items); it is handed back with the field it came with.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(test, derive(TS))]
+#[serde(try_from = "WireItem", into = "WireItem")]
+#[cfg_attr(test, derive(TS), ts(as = "WireItem"))]
 pub struct ContentItem {
     /// Item id.
-    #[serde(default)]
     pub id: String,
     /// `text`, `button`, `user_defined`, ...
-    #[serde(rename = "type")]
     pub kind: String,
+    /// The field `kind` came in (and goes out in).
+    pub kind_field: KindField,
+    /// Text of the item, markdown for `text`.
+    pub text: Option<String>,
+    /// Button label.
+    pub label: Option<String>,
+    /// Button value.
+    pub value: Option<String>,
+    /// `post_back` (default) or `custom_event`.
+    pub button_type: Option<String>,
+    /// Data for the host's renderer (`user_defined` items).
+    pub user_defined: Option<Value>,
+}
+
+/// Which field names a content item's type.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum KindField {
+    /// `type` (ours, and seed 004's received messages).
+    #[default]
+    Type,
+    /// `response_type` (watsonx's).
+    ResponseType,
+}
+
+/// A content item as it is written in JSON: its type in `type` or in `response_type`.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[cfg_attr(test, derive(TS), ts(rename = "ContentItem"))]
+struct WireItem {
+    /// Item id.
+    #[serde(default)]
+    id: String,
+    /// `text`, `button`, `user_defined`, ... (this or `response_type`).
+    #[serde(default, rename = "type", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(test, ts(optional))]
+    kind: Option<String>,
+    /// watsonx's name for `type` (this or `type`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(test, ts(optional))]
+    response_type: Option<String>,
     /// Text of the item, markdown for `text`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(test, ts(optional))]
-    pub text: Option<String>,
+    text: Option<String>,
     /// Button label.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(test, ts(optional))]
-    pub label: Option<String>,
+    label: Option<String>,
     /// Button value.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(test, ts(optional))]
-    pub value: Option<String>,
+    value: Option<String>,
     /// `post_back` (default) or `custom_event`.
     #[serde(default, rename = "buttonType", skip_serializing_if = "Option::is_none")]
     #[cfg_attr(test, ts(optional))]
-    pub button_type: Option<String>,
+    button_type: Option<String>,
     /// Data for the host's renderer (`user_defined` items).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(test, ts(optional))]
-    pub user_defined: Option<Value>,
+    user_defined: Option<Value>,
+}
+
+impl TryFrom<WireItem> for ContentItem {
+    type Error = String;
+
+    fn try_from(w: WireItem) -> Result<Self, String> {
+        let (kind, kind_field) = match (w.kind, w.response_type) {
+            (Some(kind), None) => (kind, KindField::Type),
+            (None, Some(kind)) => (kind, KindField::ResponseType),
+            (Some(a), Some(b)) if a == b => (a, KindField::Type),
+            (Some(a), Some(b)) => return Err(format!("`type` ({a}) and `response_type` ({b}) disagree")),
+            (None, None) => return Err("missing field `type` (or `response_type`)".into()),
+        };
+        Ok(ContentItem {
+            id: w.id,
+            kind,
+            kind_field,
+            text: w.text,
+            label: w.label,
+            value: w.value,
+            button_type: w.button_type,
+            user_defined: w.user_defined,
+        })
+    }
+}
+
+impl From<ContentItem> for WireItem {
+    fn from(c: ContentItem) -> Self {
+        let (kind, response_type) = match c.kind_field {
+            KindField::Type => (Some(c.kind), None),
+            KindField::ResponseType => (None, Some(c.kind)),
+        };
+        WireItem {
+            id: c.id,
+            kind,
+            response_type,
+            text: c.text,
+            label: c.label,
+            value: c.value,
+            button_type: c.button_type,
+            user_defined: c.user_defined,
+        }
+    }
 }
 
 impl ContentItem {
@@ -658,6 +740,14 @@ pub enum Event {
     /// Something failed.
     #[serde(rename = "error")]
     Error(WidgetError),
+    /// The number of agent and human messages the visitor has not seen changed (they arrived
+    /// while the window was closed or the page hidden; 0 when the visitor sees them). Native
+    /// only: no vendor dialect has it.
+    #[serde(rename = "unread:change")]
+    UnreadChange {
+        /// Messages not seen yet.
+        count: u32,
+    },
 }
 
 fn is_false(b: &bool) -> bool {
@@ -693,6 +783,7 @@ pub const EVENT_NAMES: &[&str] = &[
     "user:updated",
     "authTokenNeeded",
     "error",
+    "unread:change",
 ];
 
 impl Event {
@@ -726,6 +817,7 @@ impl Event {
             Event::UserUpdated { .. } => "user:updated",
             Event::AuthTokenNeeded { .. } => "authTokenNeeded",
             Event::Error(_) => "error",
+            Event::UnreadChange { .. } => "unread:change",
         }
     }
 
@@ -802,6 +894,23 @@ fn dotted(pointer: &str) -> String {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn content_items_take_type_or_response_type_and_keep_the_one_they_came_with() {
+        let watsonx: ContentItem =
+            serde_json::from_value(json!({"id": "a", "response_type": "text", "text": "hi"})).unwrap();
+        assert_eq!((watsonx.kind.as_str(), watsonx.kind_field), ("text", KindField::ResponseType));
+        assert_eq!(serde_json::to_value(&watsonx).unwrap(), json!({"id": "a", "response_type": "text", "text": "hi"}));
+        let ours: ContentItem = serde_json::from_value(json!({"id": "b", "type": "button", "label": "L"})).unwrap();
+        assert_eq!((ours.kind.as_str(), ours.kind_field), ("button", KindField::Type));
+        assert_eq!(serde_json::to_value(&ours).unwrap(), json!({"id": "b", "type": "button", "label": "L"}));
+        let both: ContentItem = serde_json::from_value(json!({"type": "text", "response_type": "text"})).unwrap();
+        assert_eq!(both.kind_field, KindField::Type);
+        let clash = serde_json::from_value::<ContentItem>(json!({"type": "text", "response_type": "button"}));
+        assert!(clash.unwrap_err().to_string().contains("disagree"));
+        let none = serde_json::from_value::<ContentItem>(json!({"text": "hi"}));
+        assert!(none.unwrap_err().to_string().contains("missing field `type` (or `response_type`)"));
+    }
 
     fn outgoing(text: &str) -> OutgoingMessage {
         OutgoingMessage {
@@ -910,6 +1019,7 @@ mod tests {
             Event::RestartConversation,
             Event::PreRestartConversation { cancel: false },
             Event::AuthTokenNeeded { auth_token: None },
+            Event::UnreadChange { count: 2 },
         ];
         for ev in samples {
             assert_eq!(ev.to_value()["type"], ev.name());
@@ -917,6 +1027,6 @@ mod tests {
         }
         let mut names = EVENT_NAMES.to_vec();
         names.dedup();
-        assert_eq!(names.len(), 27);
+        assert_eq!(names.len(), 28);
     }
 }

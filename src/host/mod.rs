@@ -77,3 +77,20 @@ impl Runtime for WebRuntime {
         (now.get_day() as u8, now.get_hours() * 60 + now.get_minutes())
     }
 }
+
+/// Tells `chat` when the page is hidden or shown again (`visibilitychange`; in iframe mode the
+/// frame's document follows the host page's), so replies that arrive unseen count as unread.
+pub fn follow_page_visibility(chat: &std::rc::Rc<crate::chat::Chat>) {
+    use wasm_bindgen::JsCast;
+    let Some(document) = web_sys::window().and_then(|w| w.document()) else { return };
+    let hidden = |d: &web_sys::Document| d.visibility_state() == web_sys::VisibilityState::Hidden;
+    chat.page_visibility(hidden(&document));
+    let me = std::rc::Rc::downgrade(chat);
+    let on_change = wasm_bindgen::closure::Closure::<dyn Fn()>::new(move || {
+        if let (Some(chat), Some(d)) = (me.upgrade(), web_sys::window().and_then(|w| w.document())) {
+            chat.page_visibility(hidden(&d));
+        }
+    });
+    let _ = document.add_event_listener_with_callback("visibilitychange", on_change.as_ref().unchecked_ref());
+    on_change.forget();
+}

@@ -300,6 +300,8 @@ fn rows() -> Vec<Row> {
     let mut user = Map::new();
     user.insert("name".into(), json!("Ada"));
     row(Event::UserUpdated { user }, vec![(Api::Chask, "onUserUpdated", json!({"name": "Ada"}))]);
+    // unread:change: native (and DOM) only.
+    row(Event::UnreadChange { count: 1 }, vec![]);
     // authTokenNeeded: watsonx only.
     row(Event::AuthTokenNeeded { auth_token: Some("expired".into()) }, vec![]);
     // error: Chask onError({code, message, details}) + error_occurred {code, message}.
