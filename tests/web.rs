@@ -101,7 +101,8 @@ impl Mounted {
     }
 
     async fn open(&self) -> HtmlTextAreaElement {
-        self.find("button[aria-label='Open chat']").unwrap().click();
+        // The launcher's name carries the unread count ("Open chat, 1 unread message").
+        self.find("button.cq-launcher[aria-label^='Open chat']").unwrap().click();
         self.wait("the message box", |m| {
             m.find("[role=dialog]:not([hidden]) textarea[aria-label='Message']:not([disabled])")
         })
@@ -325,7 +326,8 @@ async fn unread_replies_show_a_badge_on_the_launcher() {
     let w = widget(serde_json::json!({})).await;
     w.chat.send("while closed".into(), vec![]);
     w.wait("the badge", |m| (m.text(".cq-badge") == "1").then_some(())).await;
-    assert_eq!(w.text("#cq-unread"), "1 unread message");
+    let launcher = w.find(".cq-launcher").unwrap();
+    assert_eq!(launcher.get_attribute("aria-label").as_deref(), Some("Open chat, 1 unread message"));
     w.open().await;
     w.wait("no badge", |m| m.find(".cq-badge").is_none().then_some(())).await;
 }
