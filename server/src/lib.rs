@@ -78,6 +78,8 @@ pub struct ApiOptions {
     pub upstream: Option<Upstream>,
     /// A whole upstream call (connect to the last byte) ends after this.
     pub upstream_timeout: Duration,
+    /// Most bytes of one upstream response body (beyond: cut off, an `error` event).
+    pub upstream_max_bytes: usize,
     /// Scripted agent pacing.
     pub pace: Pace,
     /// Largest request body in bytes.
@@ -93,6 +95,7 @@ impl Default for ApiOptions {
             dev_tokens: false,
             upstream: None,
             upstream_timeout: Duration::from_secs(120),
+            upstream_max_bytes: 4 << 20,
             pace: Pace { think: Duration::from_millis(250), chunk: Duration::from_millis(35) },
             body_limit: 64 * 1024,
             stores: StoreLimits::default(),
@@ -141,6 +144,37 @@ pub fn parse_origins(setting: &str) -> (Vec<String>, Vec<String>) {
     (ok, bad)
 }
 
+/// The start-up line naming the upstream: its URL without user info or query, the model, whether
+/// a key and a system prompt are set (never the key itself).
+pub fn upstream_summary(upstream: &Upstream) -> String {
+    let key = if upstream.key.is_some() { "a key" } else { "no key" };
+    let system = match &upstream.system {
+        Some(s) => format!("a system prompt of {} characters", s.chars().count()),
+        None => "no system prompt".to_owned(),
+    };
+    format!(
+        "upstream model {:?} at {} ({key}, {system}; offered the tool {})",
+        upstream.model,
+        upstream.shown_url(),
+        agent::TRANSFER_TOOL
+    )
+}
+
+/// The model's system prompt from its two settings: the text (`COLLOQUY_UPSTREAM_SYSTEM`) or a
+/// file to read (`COLLOQUY_UPSTREAM_SYSTEM_FILE`). An error (for the start-up) when both are set
+/// or the file cannot be read or is empty.
+pub fn system_prompt(text: Option<String>, file: Option<&std::path::Path>) -> Result<Option<String>, String> {
+    let Some(path) = file else { return Ok(text) };
+    if text.is_some() {
+        return Err("set COLLOQUY_UPSTREAM_SYSTEM or COLLOQUY_UPSTREAM_SYSTEM_FILE, not both".into());
+    }
+    match std::fs::read_to_string(path) {
+        Ok(text) if !text.trim().is_empty() => Ok(Some(text)),
+        Ok(_) => Err(format!("COLLOQUY_UPSTREAM_SYSTEM_FILE {} is empty", path.display())),
+        Err(e) => Err(format!("cannot read COLLOQUY_UPSTREAM_SYSTEM_FILE {}: {e}", path.display())),
+    }
+}
+
 /// Warnings `colloquy-server` prints at start-up for these settings.
 pub fn startup_warnings(api: &ApiOptions) -> Vec<String> {
     let mut out = Vec::new();
@@ -161,13 +195,22 @@ struct Conversation {
     owner: Option<String>,
     memory: Memory,
     history: VecDeque<(String, String)>,
+    /// Why the upstream model handed the conversation to a human (never shown to the visitor).
+    handoff_reason: Option<String>,
+}
+
+impl Conversation {
+    fn new(owner: &Option<String>) -> Self {
+        Conversation { owner: owner.clone(), memory: Memory::default(), history: VecDeque::new(), handoff_reason: None }
+    }
 }
 
 impl Cost for Conversation {
     fn cost(&self) -> usize {
         let history: usize = self.history.iter().map(|(r, c)| r.len() + c.len() + 48).sum();
         let memory: usize = self.memory.failed_once.iter().map(|id| id.len() + 32).sum();
-        256 + self.owner.as_ref().map_or(0, String::len) + history + memory
+        let reason = self.handoff_reason.as_ref().map_or(0, String::len);
+        256 + self.owner.as_ref().map_or(0, String::len) + history + memory + reason
     }
 }
 
@@ -328,7 +371,7 @@ fn forbidden() -> Response {
 /// Finds or creates (lazily, bound to `owner`) a conversation; `false` when another subject
 /// owns it.
 fn claim(st: &AppState, id: &str, owner: &Option<String>) -> bool {
-    let make = || Conversation { owner: owner.clone(), memory: Memory::default(), history: VecDeque::new() };
+    let make = || Conversation::new(owner);
     st.conversations.lock().expect("state lock").update(&id.to_owned(), make, |c| c.owner == *owner)
 }
 
@@ -401,13 +444,18 @@ async fn post_message(
     let now_ms = now().as_millis() as f64;
     let key: ReplyKey = (owner.clone(), conversation.clone(), body.id);
     let cached = st.replies.lock().expect("state lock").get(&key).cloned();
-    let steps = match (&cached, &st.api.upstream) {
-        (None, None) => {
-            let make = || Conversation { owner: owner.clone(), memory: Memory::default(), history: VecDeque::new() };
+    // The scripted agent answers when there is no upstream, and also after the upstream model
+    // handed the conversation to a human (the scripted human then answers, as after `/handoff`).
+    let steps = match &cached {
+        None => {
+            let make = || Conversation::new(&owner);
+            let scripted = st.api.upstream.is_none();
             let mut all = st.conversations.lock().expect("state lock");
-            Some(all.update(&conversation, make, |c| agent::scripted_steps(&request, &mut c.memory, now_ms)))
+            all.update(&conversation, make, |c| {
+                (scripted || c.memory.human).then(|| agent::scripted_steps(&request, &mut c.memory, now_ms))
+            })
         }
-        _ => None,
+        Some(_) => None,
     };
     let state = st.clone();
     let task = tokio::spawn(async move {
@@ -470,27 +518,35 @@ async fn reply_upstream(
         .get(&request.conversation_id)
         .map(|c| c.history.iter().cloned().collect())
         .unwrap_or_default();
-    let call = agent::upstream(&state.client, upstream, &history, request, now_ms, out);
+    let limits = agent::UpstreamLimits { max_bytes: state.api.upstream_max_bytes, pace: state.api.pace };
+    let call = agent::upstream(&state.client, upstream, &history, request, now_ms, limits, out);
     let reply = match tokio::time::timeout(state.api.upstream_timeout, call).await {
         Ok(reply) => reply,
         Err(_) => {
             eprintln!(
                 "colloquy-server: upstream {} did not finish within {:?}",
-                upstream.url, state.api.upstream_timeout
+                upstream.shown_url(),
+                state.api.upstream_timeout
             );
             out.event(&AgentEvent::Error(agent::unreachable())).await;
             None
         }
     };
     let Some(reply) = reply else { return false };
-    let make = || Conversation { owner: owner.clone(), memory: Memory::default(), history: VecDeque::new() };
+    let make = || Conversation::new(owner);
     state.conversations.lock().expect("state lock").update(&request.conversation_id, make, |c| {
         c.history.push_back(("user".into(), request.text.clone()));
         // The history keeps at most 32 KB of a reply (the conversation store's bytes stay honest).
-        let cut = reply.char_indices().nth(32 * 1024).map_or(reply.len(), |(i, _)| i);
-        c.history.push_back(("assistant".into(), reply[..cut].to_owned()));
+        let text = &reply.text;
+        let cut = text.char_indices().nth(32 * 1024).map_or(text.len(), |(i, _)| i);
+        c.history.push_back(("assistant".into(), text[..cut].to_owned()));
         while c.history.len() > MAX_HISTORY {
             c.history.pop_front();
+        }
+        if let Some(reason) = reply.handoff {
+            // From now on the (scripted) human answers, as after `/handoff`.
+            c.memory.human = true;
+            c.handoff_reason = Some(reason);
         }
     });
     true

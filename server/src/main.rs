@@ -7,8 +7,10 @@
 //!
 //! Environment: `COLLOQUY_JWT_SECRET` (HS256; when set, the API needs bearer tokens),
 //! `COLLOQUY_DEV_TOKENS=1` (serve `POST /api/token`; a loud warning at start-up),
-//! `COLLOQUY_UPSTREAM_URL`, `COLLOQUY_UPSTREAM_KEY`, `COLLOQUY_UPSTREAM_MODEL` (proxy an
-//! OpenAI-compatible endpoint), `COLLOQUY_CHUNK_MS`, `COLLOQUY_THINK_MS` (scripted agent pacing).
+//! `COLLOQUY_UPSTREAM_URL`, `COLLOQUY_UPSTREAM_KEY` (optional: none for local model servers),
+//! `COLLOQUY_UPSTREAM_MODEL`, `COLLOQUY_UPSTREAM_SYSTEM` or `COLLOQUY_UPSTREAM_SYSTEM_FILE` (proxy
+//! an OpenAI-compatible endpoint; the model is offered `transfer_to_human`), `COLLOQUY_CHUNK_MS`,
+//! `COLLOQUY_THINK_MS` (scripted agent pacing).
 //!
 //! Settings, each a flag or its environment variable (`--max-streams` is
 //! `COLLOQUY_MAX_STREAMS`; the flag wins), defaults in brackets:
@@ -25,6 +27,7 @@
 //! | `--retry-after-s` | `Retry-After` of `429`/`503` [5] |
 //! | `--drain-ms` | on SIGTERM/Ctrl-C, time for reply streams to finish before they end with `error` [10000] |
 //! | `--upstream-timeout-ms` | a whole upstream call [120000] |
+//! | `--max-upstream-bytes` | one upstream response body [4194304] |
 //! | `--max-replies`, `--max-reply-bytes`, `--reply-ttl-s` | the store of completed replies (retries) [10000, 33554432, 900] |
 //! | `--max-conversations`, `--max-conversation-bytes`, `--conversation-ttl-s` | the conversation store [10000, 33554432, 3600] |
 //! | `--body-limit` | largest request body in bytes (`413`) [65536] |
@@ -101,16 +104,12 @@ fn limits(s: &Settings) -> Limits {
 }
 
 fn api_options(s: &Settings) -> ApiOptions {
-    let upstream = match (env("COLLOQUY_UPSTREAM_URL"), env("COLLOQUY_UPSTREAM_KEY")) {
-        (Some(url), Some(key)) => {
-            Some(Upstream { url, key, model: env("COLLOQUY_UPSTREAM_MODEL").unwrap_or_else(|| "gpt-4o-mini".into()) })
-        }
-        (Some(_), None) => {
-            eprintln!("colloquy-server: COLLOQUY_UPSTREAM_URL needs COLLOQUY_UPSTREAM_KEY; using the scripted agent");
-            None
-        }
-        _ => None,
-    };
+    let upstream = env("COLLOQUY_UPSTREAM_URL").map(|url| Upstream {
+        url,
+        key: env("COLLOQUY_UPSTREAM_KEY"),
+        model: env("COLLOQUY_UPSTREAM_MODEL").unwrap_or_else(|| "gpt-4o-mini".into()),
+        system: system_prompt(),
+    });
     let d = ApiOptions::default();
     let (r, c) = (d.stores.replies, d.stores.conversations);
     let mut stores = StoreLimits::default();
@@ -125,10 +124,21 @@ fn api_options(s: &Settings) -> ApiOptions {
         dev_tokens: env("COLLOQUY_DEV_TOKENS").as_deref() == Some("1"),
         upstream,
         upstream_timeout: s.ms("upstream-timeout-ms", d.upstream_timeout),
+        upstream_max_bytes: s.count("max-upstream-bytes", d.upstream_max_bytes),
         pace: Pace { think: millis("COLLOQUY_THINK_MS", 250), chunk: millis("COLLOQUY_CHUNK_MS", 35) },
         body_limit: s.count("body-limit", d.body_limit),
         stores,
     }
+}
+
+/// The model's system prompt (read once, at start; the server does not start when the file
+/// cannot be read).
+fn system_prompt() -> Option<String> {
+    let file = env("COLLOQUY_UPSTREAM_SYSTEM_FILE").map(PathBuf::from);
+    colloquy_server::system_prompt(env("COLLOQUY_UPSTREAM_SYSTEM"), file.as_deref()).unwrap_or_else(|e| {
+        eprintln!("colloquy-server: {e}");
+        std::process::exit(2);
+    })
 }
 
 fn token(mut args: impl Iterator<Item = String>) -> ! {
@@ -233,6 +243,10 @@ async fn main() {
     };
     let addr = listener.local_addr().unwrap_or(addr);
     println!("colloquy-server: serving {what} from {} on http://{addr}", dist.display());
+    if let Some(upstream) = options.api.as_ref().and_then(|a| a.upstream.as_ref()) {
+        // Never the key, nor the URL's query (it may hold one).
+        println!("colloquy-server: {}", colloquy_server::upstream_summary(upstream));
+    }
     let app = colloquy_server::app(&options);
     let served = colloquy_server::net::serve(listener, app, options.limits.clone(), options.closing.clone(), async {
         stop_signal().await;

@@ -236,7 +236,7 @@ async fn fake_upstream() -> (String, Seen) {
 #[tokio::test]
 async fn proxies_an_openai_compatible_stream_and_keeps_the_key_server_side() {
     let (url, seen) = fake_upstream().await;
-    let upstream = Upstream { url, key: "sk-secret".into(), model: "test-model".into() };
+    let upstream = Upstream { key: Some("sk-secret".into()), ..Upstream::new(url, "test-model") };
     let app = app_with(ApiOptions { upstream: Some(upstream), ..fast() });
     let first = send(&app, "c7", "m1", "Say hello", &[]).await;
     let deltas: Vec<String> = events(&first.body)
@@ -263,7 +263,7 @@ async fn proxies_an_openai_compatible_stream_and_keeps_the_key_server_side() {
 #[tokio::test]
 async fn an_unreachable_upstream_is_a_clear_error_event() {
     let url = "http://127.0.0.1:9/v1/chat/completions?api-key=sekrit";
-    let upstream = Upstream { url: url.into(), key: "k".into(), model: "m".into() };
+    let upstream = Upstream { key: Some("k".into()), ..Upstream::new(url, "m") };
     let app = app_with(ApiOptions { upstream: Some(upstream), ..fast() });
     let body = send(&app, "c8", "m1", "hi", &[]).await.body;
     let evs = events(&body);
@@ -679,7 +679,7 @@ async fn hanging_upstream() -> (String, tokio::sync::oneshot::Receiver<()>) {
 #[tokio::test]
 async fn the_upstream_call_is_cancelled_when_the_visitor_leaves() {
     let (url, gone) = hanging_upstream().await;
-    let api = ApiOptions { upstream: Some(Upstream { url, key: "k".into(), model: "m".into() }), ..fast() };
+    let api = ApiOptions { upstream: Some(Upstream { key: Some("k".into()), ..Upstream::new(url, "m") }), ..fast() };
     let server = start(served(api, Limits::default())).await;
     let mut visitor = connect(server.addr, &message_request("u1", "m1", "hi")).await;
     assert!(read_until(&mut visitor, "event: delta").await.contains("Hel"));
@@ -691,7 +691,7 @@ async fn the_upstream_call_is_cancelled_when_the_visitor_leaves() {
 #[tokio::test]
 async fn the_upstream_call_has_an_overall_timeout_and_its_error_is_generic() {
     let (url, gone) = hanging_upstream().await;
-    let upstream = Upstream { url, key: "k".into(), model: "m".into() };
+    let upstream = Upstream { key: Some("k".into()), ..Upstream::new(url, "m") };
     let api = ApiOptions { upstream: Some(upstream), upstream_timeout: Duration::from_millis(500), ..fast() };
     let server = start(served(api, Limits::default())).await;
     let mut visitor = connect(server.addr, &message_request("u2", "m1", "hi")).await;
@@ -715,4 +715,362 @@ async fn a_reply_too_big_for_the_store_is_not_kept() {
     // The small one is replayed as it was; the big one is answered afresh (a new timestamp).
     assert_eq!(send(&app, "o1", "m1", "hi", &[]).await.body, small.body);
     assert_ne!(send(&app, "o1", "m2", "/long 300", &[]).await.body, big.body);
+}
+
+// ---- issue 12: the model hands off; system prompt; keyless upstreams ----
+
+/// What a wire upstream was sent: (the request head, lower-cased; the JSON body) per call.
+type Calls = Arc<Mutex<Vec<(String, Value)>>>;
+
+/// A fake OpenAI-compatible endpoint on a raw socket, so the bytes are exactly the public wire
+/// format: each call gets the next script (the last one repeats), each item of a script one
+/// chunked-encoding frame written on its own (with a pause, so they arrive as separate reads).
+async fn wire_upstream(scripts: Vec<Vec<String>>) -> (String, Calls) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let calls: Calls = Arc::default();
+    let record = calls.clone();
+    tokio::spawn(async move {
+        loop {
+            let (mut socket, _) = listener.accept().await.unwrap();
+            let mut raw = Vec::new();
+            let mut buf = [0u8; 8192];
+            let (head, body) = loop {
+                let n = socket.read(&mut buf).await.unwrap();
+                assert!(n > 0, "the request ended early");
+                raw.extend_from_slice(&buf[..n]);
+                let text = String::from_utf8_lossy(&raw).into_owned();
+                let Some((head, body)) = text.split_once("\r\n\r\n") else { continue };
+                let head = head.to_ascii_lowercase();
+                let length: usize = head
+                    .lines()
+                    .find_map(|l| l.strip_prefix("content-length:"))
+                    .map(|v| v.trim().parse().unwrap())
+                    .expect("a content-length");
+                if body.len() >= length {
+                    break (head, body.to_owned());
+                }
+            };
+            let n = {
+                let mut calls = record.lock().unwrap();
+                calls.push((head, serde_json::from_str(&body).expect("a JSON body")));
+                calls.len() - 1
+            };
+            let script = scripts[n.min(scripts.len() - 1)].clone();
+            tokio::spawn(async move {
+                let head = "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ntransfer-encoding: chunked\r\n\r\n";
+                socket.write_all(head.as_bytes()).await.unwrap();
+                for piece in script {
+                    let frame = format!("{:x}\r\n{piece}\r\n", piece.len());
+                    if socket.write_all(frame.as_bytes()).await.is_err() {
+                        return;
+                    }
+                    let _ = socket.flush().await;
+                    tokio::time::sleep(Duration::from_millis(5)).await;
+                }
+                let _ = socket.write_all(b"0\r\n\r\n").await;
+            });
+        }
+    });
+    (format!("http://{addr}/v1/chat/completions"), calls)
+}
+
+/// One `data:` event of the public streaming format, CRLF line ends.
+fn chunk(choices: Value) -> String {
+    let v =
+        json!({"id": "chatcmpl-7", "object": "chat.completion.chunk", "created": 1, "model": "m", "choices": choices});
+    format!("data: {v}\r\n\r\n")
+}
+
+fn content(text: &str) -> String {
+    chunk(json!([{"index": 0, "delta": {"content": text}, "finish_reason": null}]))
+}
+
+fn tool_piece(index: u64, first: Option<(&str, &str)>, arguments: &str) -> String {
+    let mut call = json!({"index": index, "function": {"arguments": arguments}});
+    if let Some((id, name)) = first {
+        call["id"] = json!(id);
+        call["type"] = json!("function");
+        call["function"]["name"] = json!(name);
+    }
+    chunk(json!([{"index": 0, "delta": {"tool_calls": [call]}, "finish_reason": null}]))
+}
+
+/// The start (a comment, the role-only chunk) and the end (`finish_reason`, the usage chunk with
+/// empty `choices`, `[DONE]`) of a reply.
+fn opening() -> Vec<String> {
+    vec![
+        ": keep-alive\r\n\r\n".into(),
+        chunk(
+            json!([{"index": 0, "delta": {"role": "assistant", "content": ""}, "logprobs": null, "finish_reason": null}]),
+        ),
+    ]
+}
+
+fn closing(finish: &str) -> Vec<String> {
+    let usage = json!({"id": "chatcmpl-7", "object": "chat.completion.chunk", "created": 1, "model": "m", "choices": [],
+        "usage": {"prompt_tokens": 12, "completion_tokens": 7, "total_tokens": 19}});
+    vec![
+        chunk(json!([{"index": 0, "delta": {}, "finish_reason": finish}])),
+        format!("data: {usage}\r\n\r\n"),
+        "data: [DONE]\r\n\r\n".into(),
+    ]
+}
+
+/// A reply that says `text` and then calls `transfer_to_human` (its arguments in three pieces).
+fn handoff_script(text: &[&str]) -> Vec<String> {
+    let mut script = opening();
+    script.extend(text.iter().map(|t| content(t)));
+    script.push(tool_piece(0, Some(("call_1", "transfer_to_human")), ""));
+    script.push(tool_piece(0, None, "{\"reason\": \"the visitor "));
+    script.push(tool_piece(0, None, "asked for a per"));
+    script.push(tool_piece(0, None, "son\"}"));
+    script.extend(closing("tool_calls"));
+    script
+}
+
+fn text_script(text: &[&str]) -> Vec<String> {
+    let mut script = opening();
+    script.extend(text.iter().map(|t| content(t)));
+    script.extend(closing("stop"));
+    script
+}
+
+/// The widget-facing events, deltas collapsed into one name, timestamps zeroed (for comparing
+/// two replies).
+fn shape(body: &str) -> Vec<(String, Option<AgentEvent>)> {
+    let mut out: Vec<(String, Option<AgentEvent>)> = Vec::new();
+    for (name, ev) in events(body) {
+        let ev = match ev.expect("a well-formed event") {
+            Some(AgentEvent::Delta { .. }) if out.last().is_some_and(|(n, _)| n == "delta") => continue,
+            Some(AgentEvent::Delta { .. }) => None,
+            Some(AgentEvent::Message(mut m)) => {
+                m.timestamp = 0.0;
+                Some(AgentEvent::Message(m))
+            }
+            other => other,
+        };
+        out.push((name, ev));
+    }
+    out
+}
+
+fn deltas(body: &str) -> Vec<String> {
+    events(body)
+        .into_iter()
+        .filter_map(|(_, e)| match e {
+            Ok(Some(AgentEvent::Delta { text, .. })) => Some(text),
+            _ => None,
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn a_model_handoff_is_on_the_wire_exactly_as_the_scripted_handoff() {
+    let (url, calls) =
+        wire_upstream(vec![handoff_script(&["Let me connect you ", "with a member of our team."])]).await;
+    let upstream = Upstream {
+        key: Some("sk-test".into()),
+        system: Some("You are the shop's assistant.".into()),
+        ..Upstream::new(url, "m")
+    };
+    let app = app_with(ApiOptions { upstream: Some(upstream), ..fast() });
+    let model = send(&app, "h1", "m1", "Can I talk to a person?", &[]).await;
+    let scripted = send(&app_with(fast()), "h1", "m1", "/handoff", &[]).await;
+    assert_eq!(deltas(&model.body), ["Let me connect you ", "with a member of our team."]);
+    // Same names, same order, same handoff events and human greeting as `/handoff`.
+    assert_eq!(shape(&model.body), shape(&scripted.body));
+    let names: Vec<String> = shape(&model.body).into_iter().map(|(n, _)| n).collect();
+    assert_eq!(names, ["accepted", "typing", "delta", "message", "handoff", "handoff", "handoff", "message", "done"]);
+    assert!(!model.body.contains("asked for a person"), "the reason is not shown to the visitor");
+    // The request: the system prompt first, the tool offered, the key as a bearer token.
+    let (head, body) = calls.lock().unwrap()[0].clone();
+    assert!(head.contains("\r\nauthorization: bearer sk-test"), "{head}");
+    assert_eq!(body["stream"], true);
+    assert_eq!(body["messages"][0], json!({"role": "system", "content": "You are the shop's assistant."}));
+    assert_eq!(body["messages"][1], json!({"role": "user", "content": "Can I talk to a person?"}));
+    let tool = &body["tools"][0];
+    assert_eq!(tool["type"], "function");
+    assert_eq!(tool["function"]["name"], "transfer_to_human");
+    assert!(tool["function"]["description"].as_str().is_some_and(|d| !d.is_empty()));
+    assert_eq!(tool["function"]["parameters"]["properties"]["reason"]["type"], "string");
+    assert_eq!(tool["function"]["parameters"]["required"], json!(["reason"]));
+    // The conversation is with the human now: the model is not called again.
+    let next = send(&app, "h1", "m2", "My order is late", &[]).await;
+    let Some(Ok(Some(AgentEvent::Message(m)))) =
+        events(&next.body).into_iter().map(|(_, e)| e).rfind(|e| matches!(e, Ok(Some(AgentEvent::Message(_)))))
+    else {
+        panic!("{}", next.body)
+    };
+    assert_eq!(m.agent_name.as_deref(), Some(colloquy::agent::demo::HUMAN));
+    assert_eq!(calls.lock().unwrap().len(), 1);
+    // A retry of the hand-off gets the same reply, without calling the model again.
+    assert_eq!(send(&app, "h1", "m1", "Can I talk to a person?", &[]).await.body, model.body);
+    assert_eq!(calls.lock().unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn a_keyless_upstream_gets_no_authorization_header() {
+    let (url, calls) = wire_upstream(vec![text_script(&["Hel", "lo!"])]).await;
+    let app = app_with(ApiOptions { upstream: Some(Upstream::new(url, "local-model")), ..fast() });
+    let reply = send(&app, "k1", "m1", "hi", &[]).await;
+    assert_eq!(deltas(&reply.body), ["Hel", "lo!"]);
+    assert_eq!(final_text(&reply.body), "Hello!");
+    assert!(reply.body.ends_with("event: done\ndata: {}\n\n"), "{}", reply.body);
+    let (head, body) = calls.lock().unwrap()[0].clone();
+    assert!(!head.contains("authorization"), "{head}");
+    assert_eq!(body["model"], "local-model");
+    // No system prompt: the visitor's message comes first.
+    assert_eq!(body["messages"], json!([{"role": "user", "content": "hi"}]));
+    assert_eq!(body["tools"][0]["function"]["name"], "transfer_to_human");
+}
+
+#[tokio::test]
+async fn the_system_prompt_can_come_from_a_file() {
+    let path = std::env::temp_dir().join(format!("colloquy-system-{}.txt", std::process::id()));
+    std::fs::write(&path, "Answer in French.\nBe brief.\n").unwrap();
+    let system = system_prompt(None, Some(&path)).unwrap();
+    assert_eq!(system.as_deref(), Some("Answer in French.\nBe brief.\n"));
+    let missing = std::env::temp_dir().join("colloquy-no-such-prompt.txt");
+    let error = system_prompt(None, Some(&missing)).unwrap_err();
+    assert!(
+        error.contains("COLLOQUY_UPSTREAM_SYSTEM_FILE") && error.contains("colloquy-no-such-prompt.txt"),
+        "{error}"
+    );
+    assert!(system_prompt(Some("x".into()), Some(&path)).is_err(), "not both");
+    assert_eq!(system_prompt(Some("Be kind.".into()), None).unwrap().as_deref(), Some("Be kind."));
+    let (url, calls) = wire_upstream(vec![text_script(&["Bonjour"])]).await;
+    let app = app_with(ApiOptions { upstream: Some(Upstream { system, ..Upstream::new(url, "m") }), ..fast() });
+    send(&app, "f1", "m1", "hi", &[]).await;
+    send(&app, "f1", "m2", "again", &[]).await;
+    let calls = calls.lock().unwrap();
+    let roles: Vec<&str> =
+        calls[1].1["messages"].as_array().unwrap().iter().map(|m| m["role"].as_str().unwrap()).collect();
+    assert_eq!(roles, ["system", "user", "assistant", "user"], "the system prompt stays first, once");
+    assert_eq!(calls[1].1["messages"][0]["content"], "Answer in French.\nBe brief.\n");
+    std::fs::remove_file(path).unwrap();
+}
+
+#[tokio::test]
+async fn a_tool_call_split_across_writes_and_events_is_assembled() {
+    // The whole reply as one byte string, cut into small writes at awkward places: inside the
+    // JSON, between `\r` and `\n`, inside `data:`.
+    let whole: String = handoff_script(&["One moment."]).concat();
+    let mut writes = Vec::new();
+    let bytes = whole.as_bytes();
+    let mut at = 0;
+    for (i, size) in [7usize, 1, 13, 2, 29, 5, 61].iter().cycle().enumerate() {
+        if at >= bytes.len() {
+            break;
+        }
+        let mut end = (at + size + i % 3).min(bytes.len());
+        while !whole.is_char_boundary(end) {
+            end += 1;
+        }
+        writes.push(whole[at..end].to_owned());
+        at = end;
+    }
+    assert!(writes.iter().any(|w| w.ends_with('\r')), "a write ends between CR and LF");
+    let (url, _) = wire_upstream(vec![writes]).await;
+    let app = app_with(ApiOptions { upstream: Some(Upstream::new(url, "m")), ..fast() });
+    let model = send(&app, "s1", "m1", "a person please", &[]).await;
+    assert_eq!(final_text(&model.body), "One moment.");
+    let names: Vec<String> = shape(&model.body).into_iter().map(|(n, _)| n).collect();
+    assert_eq!(names, ["accepted", "typing", "delta", "message", "handoff", "handoff", "handoff", "message", "done"]);
+}
+
+#[tokio::test]
+async fn malformed_tool_arguments_still_hand_off_and_unknown_tools_are_ignored() {
+    let mut script = opening();
+    // An unknown tool, then the hand-off with arguments that are not JSON; no text at all.
+    script.push(tool_piece(0, Some(("call_a", "lookup_order")), "{\"order\": 1}"));
+    script.push(tool_piece(1, Some(("call_b", "transfer_to_human")), "{\"reason\": "));
+    script.push(tool_piece(1, None, "oops"));
+    script.extend(closing("tool_calls"));
+    let (url, _) = wire_upstream(vec![script]).await;
+    let app = app_with(ApiOptions { upstream: Some(Upstream::new(url, "m")), ..fast() });
+    let model = send(&app, "b1", "m1", "help", &[]).await;
+    let scripted = send(&app_with(fast()), "b1", "m1", "/handoff", &[]).await;
+    // No text from the model: the scripted line stands in, so the whole reply is `/handoff`'s.
+    assert_eq!(deltas(&model.body), deltas(&scripted.body));
+    assert_eq!(shape(&model.body), shape(&scripted.body));
+    // Only unknown tools: a plain (empty) reply, no hand-off.
+    let mut script = opening();
+    script.push(tool_piece(0, Some(("call_a", "lookup_order")), "{}"));
+    script.extend(closing("tool_calls"));
+    let (url, _) = wire_upstream(vec![script]).await;
+    let app = app_with(ApiOptions { upstream: Some(Upstream::new(url, "m")), ..fast() });
+    let names: Vec<String> =
+        shape(&send(&app, "b2", "m1", "help", &[]).await.body).into_iter().map(|(n, _)| n).collect();
+    assert_eq!(names, ["accepted", "typing", "message", "done"]);
+}
+
+#[test]
+fn tool_call_fragments_are_assembled_by_index_and_bounded() {
+    use agent::{MAX_TOOL_ARGUMENTS, MAX_TOOL_CALLS, UpstreamReply};
+    let data = |s: String| s.trim_end().strip_prefix("data: ").unwrap().to_owned();
+    let mut reply = UpstreamReply::new();
+    assert_eq!(reply.feed("[DONE]"), None);
+    assert_eq!(reply.feed("not json"), None);
+    assert_eq!(reply.feed(&data(content("Hi"))), Some("Hi".into()));
+    // Two calls interleaved by index.
+    reply.feed(&data(tool_piece(1, Some(("b", "transfer_to_human")), "{\"rea")));
+    reply.feed(&data(tool_piece(0, Some(("a", "other")), "{}")));
+    reply.feed(&data(tool_piece(1, None, "son\": \"billing\"}")));
+    assert_eq!(reply.handoff().as_deref(), Some("billing"));
+    assert_eq!(reply.unknown_tools(), ["other"]);
+    // Indexes beyond the cap are dropped; arguments beyond the cap mark the call cut off.
+    reply.feed(&data(tool_piece(MAX_TOOL_CALLS as u64, Some(("z", "transfer_to_human")), "{}")));
+    assert_eq!(reply.calls.len(), 2);
+    let mut big = UpstreamReply::new();
+    big.feed(&data(tool_piece(0, Some(("a", "transfer_to_human")), "{\"reason\": \"")));
+    for _ in 0..MAX_TOOL_ARGUMENTS / 100 + 2 {
+        big.feed(&data(tool_piece(0, None, &"x".repeat(100))));
+    }
+    assert!(big.calls[0].arguments.len() <= MAX_TOOL_ARGUMENTS);
+    assert_eq!(big.handoff().as_deref(), Some("unspecified"));
+    // Empty or missing reasons are "unspecified"; long ones are capped.
+    let call =
+        |args: &str| agent::ToolCall { name: "transfer_to_human".into(), arguments: args.into(), ..Default::default() };
+    assert_eq!(call("{}").reason(), "unspecified");
+    assert_eq!(call("{\"reason\": \"  \"}").reason(), "unspecified");
+    assert_eq!(call("[1]").reason(), "unspecified");
+    let long = format!("{{\"reason\": \"{}\"}}", "y".repeat(2_000));
+    assert_eq!(call(&long).reason().chars().count(), agent::MAX_REASON);
+    // The usage chunk (empty choices) and an in-stream provider error.
+    let mut usage = UpstreamReply::new();
+    assert_eq!(usage.feed(r#"{"choices":[],"usage":{"total_tokens":3}}"#), None);
+    assert_eq!(usage.error, None);
+    usage.feed(r#"{"error":{"message":"overloaded"}}"#);
+    assert!(usage.error.as_deref().is_some_and(|e| e.contains("overloaded")));
+}
+
+#[tokio::test]
+async fn an_upstream_reply_over_the_byte_cap_is_cut_off() {
+    // One endless line: the SSE parser's buffer must not grow past the cap.
+    let line = format!("data: {{\"choices\":[{{\"delta\":{{\"content\":\"{}", "a".repeat(4_000));
+    let (url, _) = wire_upstream(vec![vec![line.clone(), line.clone(), line]]).await;
+    let api = ApiOptions { upstream: Some(Upstream::new(url, "m")), upstream_max_bytes: 6_000, ..fast() };
+    let body = send(&app_with(api), "z1", "m1", "hi", &[]).await.body;
+    assert!(
+        events(&body).iter().any(
+            |(_, e)| matches!(e, Ok(Some(AgentEvent::Error(err))) if err.code == colloquy::events::ErrorCode::SendError)
+        ),
+        "{body}"
+    );
+}
+
+#[test]
+fn the_upstream_is_named_without_its_key_or_query() {
+    let upstream = Upstream {
+        key: Some("sk-very-secret".into()),
+        system: Some("Be kind.".into()),
+        ..Upstream::new("https://user:pw@models.example/v1/chat/completions?api-key=sekrit#x", "gpt-x")
+    };
+    assert_eq!(upstream.shown_url(), "https://models.example/v1/chat/completions");
+    let line = upstream_summary(&upstream);
+    assert!(line.contains("gpt-x") && line.contains("https://models.example/v1/chat/completions"), "{line}");
+    assert!(!line.contains("sk-very") && !line.contains("sekrit") && !line.contains("pw@"), "{line}");
+    assert!(upstream_summary(&Upstream::new("http://127.0.0.1:11434/v1/chat/completions", "llama")).contains("no key"));
 }
