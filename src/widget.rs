@@ -182,7 +182,7 @@ fn init(session: &Shared, init: Init) {
     let unknown = Config::unknown_keys(&config);
     let (config, issues) = Config::parse(&config);
     let chat = build_chat(config, Rc::new(WebRuntime), s.bridge.clone());
-    crate::host::panic::attach_chat(chat.dispatcher.clone(), &chat.config.locale);
+    crate::host::panic::attach_chat(chat.dispatcher.clone(), chat.state.locale.get_untracked().code());
     for h in handlers {
         register(&mut s, &chat, h);
     }

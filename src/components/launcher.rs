@@ -2,7 +2,7 @@
 
 use super::icons::{Icon, Svg};
 use crate::chat::use_chat;
-use crate::i18n::Key;
+use crate::i18n::{Key, number};
 use leptos::html::Button;
 use leptos::prelude::*;
 
@@ -30,7 +30,7 @@ pub fn Launcher() -> impl IntoView {
     let unread_label = move || match unread() {
         0 => String::new(),
         1 => state.t(Key::UnreadOne).to_owned(),
-        n => format!("{n} {}", state.t(Key::UnreadMany)),
+        n => format!("{} {}", number(state.locale.get(), n as f64), state.t(Key::UnreadMany)),
     };
     view! {
         <div class="cq-launcher-area" hidden=hidden>
@@ -54,7 +54,10 @@ pub fn Launcher() -> impl IntoView {
             // The badge sits beside the button: its digits are not part of the button's name.
             <Show when=move || { unread() > 0 }>
                 <span class="cq-badge" aria-hidden="true">
-                    {move || if unread() > 9 { "9+".to_owned() } else { unread().to_string() }}
+                    {move || {
+                        let locale = state.locale.get();
+                        if unread() > 9 { format!("{}+", number(locale, 9.0)) } else { number(locale, unread() as f64) }
+                    }}
                 </span>
             </Show>
             </span>
