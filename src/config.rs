@@ -99,6 +99,16 @@ pub enum Position {
     Right,
 }
 
+impl Position {
+    /// `left` / `right`, as in the config and the bridge's `layout` message.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Position::Left => "left",
+            Position::Right => "right",
+        }
+    }
+}
+
 /// Where the conversation is kept between page loads.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
 #[cfg_attr(test, derive(TS))]

@@ -288,6 +288,19 @@ mod tests {
     }
 
     #[test]
+    fn embed_js_names_the_placeholder_launcher_in_every_locale() {
+        let embed = include_str!("../../public/embed.js");
+        for &locale in Locale::ALL {
+            let escaped: String = t(locale, Key::OpenChat)
+                .chars()
+                .map(|c| if c.is_ascii() { c.to_string() } else { format!("\\u{:04x}", c as u32) })
+                .collect();
+            let entry = format!("{}: \"{escaped}\"", locale.code());
+            assert!(embed.contains(&entry), "public/embed.js LABELS lacks {entry}");
+        }
+    }
+
+    #[test]
     fn keys_are_laid_out_by_discriminant() {
         for (i, key) in Key::ALL.iter().enumerate() {
             assert_eq!(*key as usize, i);
