@@ -194,13 +194,14 @@ pub fn lead_label(locale: Locale, key: &str, configured: &str) -> String {
     default.map(|k| t(locale, k).to_owned()).unwrap_or_else(|| configured.to_owned())
 }
 
-/// `n` as the locale writes numbers (`1,234` in English, `1.234` in German, `١٬٢٣٤` in Arabic),
+/// `n` as the locale writes numbers (`1,234` in English, `1.234` in German),
 /// through `Intl.NumberFormat` in the browser; plain digits elsewhere.
 pub fn number(locale: Locale, n: f64) -> String {
     format_number(locale, n, None)
 }
 
-/// Human-readable byte size (`2.5 MB`, `2,5 Mo`), its number and unit written by the locale.
+/// Human-readable byte size (`2.5 MB`, `2 kB`; French `2,5 Mo`), its number and unit written by
+/// the locale (`Intl.NumberFormat`'s short units).
 pub fn bytes(locale: Locale, n: f64) -> String {
     let (value, unit, digits) = if n >= 1024.0 * 1024.0 {
         (n / 1024.0 / 1024.0, "megabyte", 1)
@@ -244,7 +245,7 @@ fn format_number(locale: Locale, n: f64, unit: Option<(&'static str, u8)>) -> St
     format.call1(&wasm_bindgen::JsValue::NULL, &n.into()).ok().and_then(|s| s.as_string()).unwrap_or_default()
 }
 
-/// Outside a browser (native tests): plain digits and English unit symbols.
+/// Outside a browser (native tests): plain digits and the units `Intl` writes in English.
 #[cfg(not(target_arch = "wasm32"))]
 fn format_number(_locale: Locale, n: f64, unit: Option<(&'static str, u8)>) -> String {
     match unit {
@@ -252,8 +253,8 @@ fn format_number(_locale: Locale, n: f64, unit: Option<(&'static str, u8)>) -> S
         Some((unit, digits)) => {
             let symbol = match unit {
                 "megabyte" => "MB",
-                "kilobyte" => "KB",
-                _ => "B",
+                "kilobyte" => "kB",
+                _ => "byte",
             };
             format!("{n:.*} {symbol}", usize::from(digits))
         }
@@ -362,8 +363,8 @@ mod tests {
 
     #[test]
     fn sizes() {
-        assert_eq!(bytes(Locale::En, 512.0), "512 B");
-        assert_eq!(bytes(Locale::En, 2048.0), "2 KB");
+        assert_eq!(bytes(Locale::En, 512.0), "512 byte");
+        assert_eq!(bytes(Locale::En, 2048.0), "2 kB");
         assert_eq!(bytes(Locale::En, 5.0 * 1024.0 * 1024.0), "5.0 MB");
         assert_eq!(number(Locale::En, 12.0), "12");
     }
