@@ -16,7 +16,9 @@
   // written here at build time (scripts/post-build.mjs). Left null (this file served unbuilt),
   // they are read from the widget page when needed.
   var FILES = /*@FILES@*/null;
-  var LABELS = { es: "Abrir chat", pt: "Abrir chat" }; // the launcher's name (src/i18n.rs)
+  // The launcher's name per locale (src/i18n/), for the placeholder launcher.
+  var LABELS = { en: "Open chat", es: "Abrir chat", pt: "Abrir chat", fr: "Ouvrir le chat", de: "Chat \u00f6ffnen",
+    ar: "\u0641\u062a\u062d \u0627\u0644\u0645\u062d\u0627\u062f\u062b\u0629", he: "\u05e4\u05ea\u05d9\u05d7\u05ea \u05d4\u05e6\u05f3\u05d0\u05d8" };
   var METHODS = ["changeView", "send", "restartConversation", "loadThread", "updateUser",
     "updateAuthToken", "setLocale", "setMaximized", "endConversation"];
   var globals = []; // registrations on the global dialect objects: [api, name, fn]
@@ -188,6 +190,7 @@
         st.width = m.width;
         st.height = m.height;
         st.display = m.width === "0px" ? "none" : "block";
+        if (m.side) { st.left = st.right = ""; st[m.side == "left" ? "left" : "right"] = "0"; }
         swap();
       } else if (m.op === "done") {
         if (m.req === 0) {
@@ -247,8 +250,7 @@
         frame.src = BASE + "index.html?embed=1&origin=" + encodeURIComponent(location.origin);
         var st = frame.style;
         st.position = "fixed";
-        st.bottom = "0";
-        st[config.position === "left" ? "left" : "right"] = "0";
+        st.bottom = "0"; // the side comes with the first `layout`
         st.border = "0";
         st.width = st.height = "0px";
         st.display = "none";
@@ -290,7 +292,12 @@
       var b = D.createElement("button"), ns = "http://www.w3.org/2000/svg";
       var svg = D.createElementNS(ns, "svg"), path = D.createElementNS(ns, "path");
       b.type = "button";
-      b.setAttribute("aria-label", LABELS[String(config.locale || navigator.language || "").slice(0, 2).toLowerCase()] || "Open chat");
+      // The widget's negotiation (src/i18n/): the config's locale, else the first of the
+      // browser's languages it has, else English; Arabic and Hebrew put the launcher on the left.
+      var N = W.navigator, code = [config.locale].concat(N.languages || [N.language]).map(function (t) {
+        return String(t || "").split(/[-_]/)[0].toLowerCase();
+      }).filter(function (c) { return LABELS[c]; })[0] || "en";
+      b.setAttribute("aria-label", LABELS[code]);
       b.setAttribute("aria-haspopup", "dialog");
       b.setAttribute("aria-expanded", "false");
       var at = { viewBox: "0 0 24 24", width: 28, height: 28, fill: "none", stroke: "currentColor", "stroke-width": 2,
@@ -299,7 +306,7 @@
       path.setAttribute("d", "M5 5h14a2 2 0 0 1 2 2v9a2 2 0 0 1-2 2H10l-5 4v-4a2 2 0 0 1-2-2V7a2 2 0 0 1 2-2z");
       svg.appendChild(path);
       b.appendChild(svg);
-      var side = config.position === "left" ? "left" : "right";
+      var side = config.position === "left" || config.position !== "right" && /^(ar|he)$/.test(code) ? "left" : "right";
       var css = ":host{all:initial}button{position:fixed;bottom:16px;" + side + ":16px;z-index:2147483001;" +
         "width:60px;height:60px;margin:0;padding:0;border:0;border-radius:50%;background:var(--b);color:#fff;" +
         "box-shadow:0 6px 20px rgba(17,24,39,.28);cursor:pointer;display:grid;place-items:center;" +

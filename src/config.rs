@@ -99,6 +99,16 @@ pub enum Position {
     Right,
 }
 
+impl Position {
+    /// `left` / `right`, as in the config and the bridge's `layout` message.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Position::Left => "left",
+            Position::Right => "right",
+        }
+    }
+}
+
 /// Where the conversation is kept between page loads.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
 #[cfg_attr(test, derive(TS))]
@@ -385,8 +395,9 @@ pub struct Config {
     pub mode: Mode,
     /// When the widget starts (applied by `embed.js`).
     pub load: Load,
-    /// UI language (`en`, `es`, `pt`).
-    pub locale: String,
+    /// UI language set by the host (`None`: the browser's languages decide, see
+    /// [`crate::i18n::negotiate`]).
+    pub locale: Option<Locale>,
     /// The agent.
     pub agent: AgentConfig,
     /// `chatInstanceName` reported to saEvents (`name`, or ChatSpark's `chatbotId`).
@@ -397,8 +408,9 @@ pub struct Config {
     pub greeting: String,
     /// Per-handler timeout in ms (`0`: none).
     pub handler_timeout: u32,
-    /// Corner.
-    pub position: Position,
+    /// Corner set by the host (`None`: the end side of the writing direction, see
+    /// [`Config::side`]).
+    pub position: Option<Position>,
     /// Look and feel.
     pub theme: Theme,
     /// Custom actions (seed 001).
@@ -430,13 +442,13 @@ impl Default for Config {
         Config {
             mode: Mode::Iframe,
             load: Load::Idle,
-            locale: "en".into(),
+            locale: None,
             agent: AgentConfig::default(),
             name: "colloquy".into(),
             title: "Colloquy".into(),
             greeting: String::new(),
             handler_timeout: crate::events::dispatcher::DEFAULT_TIMEOUT_MS,
-            position: Position::Right,
+            position: None,
             theme: Theme::default(),
             actions: Vec::new(),
             lead_fields: default_lead_fields(),
@@ -500,6 +512,12 @@ pub const KNOWN: &[&str] = &[
 ];
 
 impl Config {
+    /// The launcher's side: `position` when the host set it, else the end of the writing
+    /// direction (right in a left-to-right locale, left in Arabic and Hebrew).
+    pub fn side(&self, locale: Locale) -> Position {
+        self.position.unwrap_or(if locale.is_rtl() { Position::Left } else { Position::Right })
+    }
+
     /// Reads `value`, keeping every valid field and reporting the others. Returns the config,
     /// the problems (errors), and unknown keys (warnings).
     pub fn parse(value: &Value) -> (Config, Vec<ConfigIssue>) {
@@ -543,7 +561,7 @@ impl Config {
         let mut token: Option<String> = None;
         r.field("authToken", &mut token);
         config.auth_token = token;
-        let mut locale = config.locale.clone();
+        let mut locale: Option<String> = None;
         r.field("locale", &mut locale);
         let mut lead = LeadConfig::default();
         match obj.get("lead").and_then(|l| check_field_kinds("lead", l)) {
@@ -558,9 +576,12 @@ impl Config {
         if let Some((path, list)) = actions.or_else(|| obj.get("actions").map(|a| ("actions", a))) {
             config.actions = parse_actions(path, list, &mut issues);
         }
-        match Locale::parse(&locale) {
-            Some(l) => config.locale = l.code().into(),
-            None => issues.push(ConfigIssue { field: "locale".into(), problem: Locale::unsupported(&locale) }),
+        // An unsupported locale is an error; the browser's languages then decide, as without one.
+        if let Some(tag) = locale {
+            match Locale::parse(&tag) {
+                Some(l) => config.locale = Some(l),
+                None => issues.push(ConfigIssue { field: "locale".into(), problem: Locale::unsupported(&tag) }),
+            }
         }
         if let AgentConfig::Http { url } = &config.agent
             && !(url.starts_with("https://") || url.starts_with("http://") || url.starts_with('/'))
@@ -741,8 +762,24 @@ mod tests {
     fn reads_a_valid_config() {
         let (c, issues) = Config::parse(&json!({"mode": "iframe", "locale": "es-MX", "agent": {"kind": "demo"}}));
         assert!(issues.is_empty());
-        assert_eq!(c.locale, "es");
+        assert_eq!(c.locale, Some(Locale::Es));
         assert_eq!(c.agent, AgentConfig::default());
+    }
+
+    #[test]
+    fn without_a_locale_the_browser_decides_and_the_side_follows_the_direction() {
+        let (c, issues) = Config::parse(&json!({}));
+        assert!(issues.is_empty());
+        assert_eq!(c.locale, None);
+        assert_eq!(c.side(Locale::En), Position::Right);
+        assert_eq!(c.side(Locale::Ar), Position::Left);
+        let (c, _) = Config::parse(&json!({"locale": "he", "position": "right"}));
+        assert_eq!(c.locale, Some(Locale::He));
+        assert_eq!(c.side(Locale::He), Position::Right, "a position the host set wins");
+        let (c, issues) = Config::parse(&json!({"locale": "klingon"}));
+        assert_eq!(c.locale, None);
+        assert_eq!(issues[0].field, "locale");
+        assert_eq!(issues[0].problem, "`klingon` is not one of en, es, pt, fr, de, ar, he");
     }
 
     #[test]

@@ -161,7 +161,7 @@ const HOST_API: &str = r#"  /** A canonical event by name (the payload of `insta
     loadThread(messages: ThreadMessage[]): Promise<void>;
     updateUser(user: Record<string, any>): Promise<void>;
     updateAuthToken(token: string | null): Promise<void>;
-    setLocale(locale: "en" | "es" | "pt" | string): Promise<void>;
+    setLocale(locale: "en" | "es" | "pt" | "fr" | "de" | "ar" | "he" | string): Promise<void>;
     setMaximized(maximized: boolean): Promise<void>;
     endConversation(): Promise<void>;
     /** Removes the widget from the page. */
@@ -177,6 +177,7 @@ const HOST_API: &str = r#"  /** A canonical event by name (the payload of `insta
     load?: "eager" | "idle" | "interaction";
     /** Inline mode: the CSP nonce embed.js puts on what it adds to the page. */
     nonce?: string;
+    /** "en" | "es" | "pt" | "fr" | "de" | "ar" | "he" (a tag such as "es-MX" works); default: the browser's languages. */
     locale?: string;
     agent?: AgentConfig;
     /** `chatInstanceName` for saEvents. */
@@ -185,6 +186,7 @@ const HOST_API: &str = r#"  /** A canonical event by name (the payload of `insta
     greeting?: string;
     /** Per-handler timeout in ms (default 10000; 0: none). */
     handlerTimeout?: number;
+    /** The launcher's corner; default: right, or left in a right-to-left locale (ar, he). */
     position?: Position;
     theme?: Theme;
     actions?: Action[];

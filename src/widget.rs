@@ -182,7 +182,7 @@ fn init(session: &Shared, init: Init) {
     let unknown = Config::unknown_keys(&config);
     let (config, issues) = Config::parse(&config);
     let chat = build_chat(config, Rc::new(WebRuntime), s.bridge.clone());
-    crate::host::panic::attach_chat(chat.dispatcher.clone(), &chat.config.locale);
+    crate::host::panic::attach_chat(chat.dispatcher.clone(), chat.state.locale.get_untracked().code());
     for h in handlers {
         register(&mut s, &chat, h);
     }
@@ -191,12 +191,27 @@ fn init(session: &Shared, init: Init) {
     chat.set_viewport(page.width, page.height);
     let handle = mount(s.root.clone(), chat.clone());
     s.unmount = Some(Box::new(move || drop(handle)));
-    // Sync the iframe's size with what is visible (an outside-world sync: an Effect).
+    // Sync the iframe's size and side with what is visible and the locale's direction (an
+    // outside-world sync: an Effect).
+    let sized = chat.clone();
     chat.with_owner(|| {
         Effect::new(move |_| {
             let (width, height) =
                 frame_size(state.view.get(), state.maximized.get(), state.greeting.get(), state.viewport.get());
-            bridge.send(&WidgetMessage::Layout { width, height });
+            let side = sized.config.side(state.locale.get()).as_str().to_owned();
+            bridge.send(&WidgetMessage::Layout { width, height, side: Some(side) });
+        })
+    });
+    // `lang` and `dir` on the widget's root (the mount point; in iframe mode also the page).
+    let (root, in_iframe) = (s.root.clone(), s.in_iframe);
+    chat.with_owner(|| {
+        Effect::new(move |_| {
+            let locale = state.locale.get();
+            let page = in_iframe.then(|| root.owner_document().and_then(|d| d.document_element())).flatten();
+            for el in std::iter::once(root.unchecked_ref::<web_sys::Element>()).chain(page.as_ref()) {
+                let _ = el.set_attribute("lang", locale.code());
+                let _ = el.set_attribute("dir", locale.dir());
+            }
         })
     });
     s.bridge.send(&WidgetMessage::Done { req: 0, ok: true, value: None, error: None });

@@ -322,6 +322,29 @@ async fn set_locale_translates_the_ui() {
 }
 
 #[wasm_bindgen_test]
+async fn hebrew_turns_the_widget_right_to_left_live() {
+    use colloquy::i18n::Locale;
+    let w = widget(serde_json::json!({"locale": "en"})).await;
+    let root = w.find(".cq-widget").unwrap();
+    assert_eq!(root.get_attribute("dir").as_deref(), Some("ltr"));
+    assert!(root.class_list().contains("cq-right"));
+    w.chat.set_locale(Locale::He);
+    w.wait("rtl", |m| m.find(".cq-widget[dir='rtl'][lang='he']")).await;
+    assert!(root.class_list().contains("cq-left"), "the launcher follows the direction");
+    assert!(w.find("button[aria-label='פתיחת הצ׳אט']").is_some());
+}
+
+#[wasm_bindgen_test]
+fn numbers_and_sizes_go_through_intl() {
+    use colloquy::i18n::{Locale, bytes, number};
+    assert_eq!(number(Locale::En, 1234.0), "1,234");
+    assert_eq!(number(Locale::De, 1234.0), "1.234");
+    assert_eq!(bytes(Locale::En, 2.5 * 1024.0 * 1024.0), "2.5 MB");
+    assert_eq!(bytes(Locale::Fr, 2.5 * 1024.0 * 1024.0).replace('\u{a0}', " "), "2,5 Mo");
+    assert_eq!(bytes(Locale::En, 2048.0), "2 kB");
+}
+
+#[wasm_bindgen_test]
 async fn unread_replies_show_a_badge_on_the_launcher() {
     let w = widget(serde_json::json!({})).await;
     w.chat.send("while closed".into(), vec![]);

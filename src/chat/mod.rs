@@ -57,7 +57,10 @@ impl Chat {
         let state = owner.with(ChatState::new);
         state.set_user.set(config.user.clone());
         state.set_greeting.set(!config.greeting.is_empty());
-        state.set_locale.set(Locale::parse(&config.locale).unwrap_or_default());
+        let languages = crate::i18n::browser_languages();
+        state
+            .set_locale
+            .set(config.locale.unwrap_or_else(|| crate::i18n::negotiate(languages.iter().map(String::as_str))));
         Rc::new(Chat {
             state,
             owner,

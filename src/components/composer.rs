@@ -6,7 +6,7 @@ use super::button::IconButton;
 use super::icons::{Icon, Svg};
 use crate::chat::use_chat;
 use crate::events::Attachment;
-use crate::i18n::{Key, bytes};
+use crate::i18n::{Key, bytes, number};
 use leptos::html::Input;
 use leptos::prelude::*;
 
@@ -70,7 +70,7 @@ pub fn Composer() -> impl IntoView {
                 continue;
             }
             if size > limits.max_size {
-                let limit = bytes(limits.max_size);
+                let limit = bytes(locale, limits.max_size);
                 set_problem.set(Some(format!("{name} {} {limit}", crate::i18n::t(locale, Key::FileTooBig))));
                 continue;
             }
@@ -112,7 +112,12 @@ pub fn Composer() -> impl IntoView {
                                 view! {
                                     <li class="cq-pending-file">
                                         {p.preview.map(|url| view! { <img src=url alt="" /> })}
-                                        <span>{format!("{} · {}", p.file.name, bytes(p.file.file_size))}</span>
+                                        <span>
+                                            {
+                                                let (name, size) = (p.file.name.clone(), p.file.file_size);
+                                                move || format!("{name} · {}", bytes(state.locale.get(), size))
+                                            }
+                                        </span>
                                         <IconButton
                                             small=true
                                             label=move || format!("{}: {}", state.t(Key::RemoveFile), p.file.name)
@@ -198,10 +203,11 @@ pub fn Composer() -> impl IntoView {
                 hidden=move || { length() * 5 < max * 4 }
             >
                 {move || {
+                    let locale = state.locale.get();
                     if over() > 0 {
-                        format!("{} {}", over(), state.t(Key::TooLong))
+                        format!("{} {}", number(locale, over() as f64), state.t(Key::TooLong))
                     } else {
-                        format!("{}/{max}", length())
+                        format!("{}/{}", number(locale, length() as f64), number(locale, max as f64))
                     }
                 }}
             </p>

@@ -32,6 +32,11 @@ pub enum Icon {
 }
 
 impl Icon {
+    /// Whether the icon points a way along the line (send): mirrored right to left.
+    pub fn directional(self) -> bool {
+        self == Icon::Send
+    }
+
     /// The SVG path data (24x24 viewBox, stroked).
     pub fn path(self) -> &'static str {
         match self {
@@ -65,7 +70,7 @@ pub fn Svg(
 ) -> impl IntoView {
     view! {
         <svg
-            class="cq-icon"
+            class=move || if icon.get().directional() { "cq-icon cq-icon--directional" } else { "cq-icon" }
             viewBox="0 0 24 24"
             width=size
             height=size

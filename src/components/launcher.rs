@@ -2,7 +2,7 @@
 
 use super::icons::{Icon, Svg};
 use crate::chat::use_chat;
-use crate::i18n::Key;
+use crate::i18n::{Key, number};
 use leptos::html::Button;
 use leptos::prelude::*;
 
@@ -31,7 +31,7 @@ pub fn Launcher() -> impl IntoView {
     let name = move || match unread() {
         0 => state.t(Key::OpenChat).to_owned(),
         1 => format!("{}, {}", state.t(Key::OpenChat), state.t(Key::UnreadOne)),
-        n => format!("{}, {n} {}", state.t(Key::OpenChat), state.t(Key::UnreadMany)),
+        n => format!("{}, {} {}", state.t(Key::OpenChat), number(state.locale.get(), n as f64), state.t(Key::UnreadMany)),
     };
     view! {
         <div class="cq-launcher-area" hidden=hidden>
@@ -51,10 +51,13 @@ pub fn Launcher() -> impl IntoView {
             >
                 <Svg icon=Icon::Chat size=28 />
             </button>
-            // The badge sits beside the button: its digits are not part of the button's name.
+            // The badge sits beside the button, hidden from screen readers: the count is in the name.
             <Show when=move || { unread() > 0 }>
                 <span class="cq-badge" aria-hidden="true">
-                    {move || if unread() > 9 { "9+".to_owned() } else { unread().to_string() }}
+                    {move || {
+                        let locale = state.locale.get();
+                        if unread() > 9 { format!("{}+", number(locale, 9.0)) } else { number(locale, unread() as f64) }
+                    }}
                 </span>
             </Show>
             </span>

@@ -120,7 +120,10 @@ fn UserMessage(
                             <ul class="cq-files">
                                 {files
                                     .iter()
-                                    .map(|f| view! { <li>{format!("{} · {}", f.name, bytes(f.file_size))}</li> })
+                                    .map(|f| {
+                                        let (name, size) = (f.name.clone(), f.file_size);
+                                        view! { <li>{move || format!("{name} · {}", bytes(state.locale.get(), size))}</li> }
+                                    })
                                     .collect_view()}
                             </ul>
                         }

@@ -31,9 +31,10 @@ pub fn Widget() -> impl IntoView {
         Scheme::Light => "cq-scheme-light",
         Scheme::Dark => "cq-scheme-dark",
     };
-    let side = if config.position == Position::Left { "cq-left" } else { "cq-right" };
+    // The launcher's corner: the host's `position`, else the end of the writing direction.
+    let side = move || if config.side(state.locale.get()) == Position::Left { "cq-left" } else { "cq-right" };
     let class = move || {
-        let mut c = format!("cq-widget {scheme} {side}");
+        let mut c = format!("cq-widget {scheme} {}", side());
         if is_phone(state.viewport.get().0) {
             c.push_str(" cq-phone");
         }
@@ -46,6 +47,7 @@ pub fn Widget() -> impl IntoView {
         <div
             class=class
             lang=move || state.locale.get().code()
+            dir=move || state.locale.get().dir()
             style:--cq-brand=theme.brand_color.clone()
             style:--cq-radius=theme.radius.map(|r| format!("{r}px"))
             style:--cq-font=theme.font.clone()

@@ -1,6 +1,7 @@
 //! The gallery (`/demo/gallery`): every widget state rendered from fixed data, for visual tests
-//! and for people to look at. `?state=<name>&scheme=light|dark&width=<px>` renders one state in a
-//! frame the size the iframe would have; without parameters, all states in a grid.
+//! and for people to look at. `?state=<name>&scheme=light|dark&width=<px>&locale=<code>` renders
+//! one state in a frame the size the iframe would have; without parameters, all states in a grid.
+//! With `locale=ar` the greeting and the `feedback` conversation are in Arabic too.
 
 use crate::agent::demo::DemoAgent;
 use crate::chat::{Chat, ChatHandle};
@@ -8,6 +9,7 @@ use crate::components::Widget;
 use crate::config::{Config, Scheme};
 use crate::events::{ContentItem, Delivery, Dispatcher, HostSink, ViewState};
 use crate::host::WebRuntime;
+use crate::i18n::Locale;
 use crate::layout::{frame_size, is_phone};
 use crate::state::{Handoff, Message, Notice, Sender, Status};
 use leptos::prelude::*;
@@ -37,15 +39,31 @@ impl HostSink for Quiet {
     fn dom_event(&self, _: &Delivery) {}
 }
 
-fn gallery_config(scheme: Scheme) -> Config {
+fn gallery_config(scheme: Scheme, locale: Locale) -> Config {
     let raw = serde_json::json!({
         "title": "Acme Support",
-        "greeting": "Questions about sizing or delivery? Ask us!",
+        "greeting": sample(locale, 0),
         "data": {"actions": super::sample_actions()}
     });
     let (mut config, _) = Config::parse(&raw);
     config.theme.scheme = scheme;
+    config.locale = Some(locale);
     config
+}
+
+/// The greeting and the `feedback` conversation (question, answer), in English or Arabic.
+fn sample(locale: Locale, i: usize) -> &'static str {
+    const EN: [&str; 3] = [
+        "Questions about sizing or delivery? Ask us!",
+        "Do you ship to Canada?",
+        "Yes! Delivery to Canada takes **3–5 business days** and is free over $50.",
+    ];
+    const AR: [&str; 3] = [
+        "هل لديك أسئلة عن المقاسات أو التوصيل؟ اسألنا!",
+        "هل تشحنون إلى كندا؟",
+        "نعم! يستغرق التوصيل إلى كندا **من 3 إلى 5 أيام عمل**، وهو مجاني للطلبات التي تزيد على 50 دولارًا.",
+    ];
+    if locale == Locale::Ar { AR[i] } else { EN[i] }
 }
 
 fn agent(id: &str, minutes: f64, text: &str, items: Vec<ContentItem>) -> Message {
@@ -60,10 +78,10 @@ const MARKDOWN: &str = "Here is how sizing works:\n\n## Fit\n\n- Runs **true to 
 Check the [size guide](https://example.com/size-guide) or measure:\n\n```\nfoot length (cm) + 1.5 = insole\n```";
 
 /// Builds the controller for one gallery state.
-pub fn fixture(state: &str, scheme: Scheme, viewport: (f64, f64)) -> Rc<Chat> {
+pub fn fixture(state: &str, scheme: Scheme, viewport: (f64, f64), locale: Locale) -> Rc<Chat> {
     let rt = Rc::new(WebRuntime);
     let chat = Chat::new(
-        gallery_config(scheme),
+        gallery_config(scheme, locale),
         Dispatcher::new(rt.clone(), Rc::new(Quiet)),
         rt.clone(),
         Rc::new(DemoAgent::new(rt, Default::default())),
@@ -106,10 +124,9 @@ pub fn fixture(state: &str, scheme: Scheme, viewport: (f64, f64)) -> Rc<Chat> {
                     vec![ContentItem { id: "r1-1".into(), kind: "lead_form".into(), ..Default::default() }],
                 ),
             ],
-            "feedback" => vec![
-                user("u1", 0.0, "Do you ship to Canada?", Status::Delivered),
-                agent("r1", 0.2, "Yes! Delivery to Canada takes **3–5 business days** and is free over $50.", vec![]),
-            ],
+            "feedback" => {
+                vec![user("u1", 0.0, sample(locale, 1), Status::Delivered), agent("r1", 0.2, sample(locale, 2), vec![])]
+            }
             "handoff" => {
                 s.set_handoff(Handoff::Connected("Dana".into()));
                 let mut human = Message::new(
@@ -152,8 +169,10 @@ fn Frame(
     scheme: Scheme,
     /// Host viewport (width, height).
     viewport: (f64, f64),
+    /// The UI language.
+    locale: Locale,
 ) -> impl IntoView {
-    let chat = fixture(&state, scheme, viewport);
+    let chat = fixture(&state, scheme, viewport, locale);
     let s = chat.state;
     let (w, h) = frame_size(s.view.get_untracked(), s.maximized.get_untracked(), s.greeting.get_untracked(), viewport);
     let fit = |v: String, total: f64| if v == "100%" { format!("{total}px") } else { v };
@@ -189,11 +208,12 @@ pub fn Gallery() -> impl IntoView {
     let width = query.with_untracked(|q| q.get("width")).and_then(|w| w.parse::<f64>().ok()).unwrap_or(1280.0);
     let viewport = (width, if width < 600.0 { 844.0 } else { 800.0 });
     let dark = scheme == Scheme::Dark;
+    let locale = query.with_untracked(|q| q.get("locale")).and_then(|l| Locale::parse(&l)).unwrap_or_default();
     match one {
         Some(state) => view! {
             <main class="gallery gallery--single" class:gallery--dark=dark>
                 <h1 class="cq-visually-hidden">{format!("Widget state: {state}")}</h1>
-                <Frame state scheme viewport />
+                <Frame state scheme viewport locale />
             </main>
         }
         .into_any(),
@@ -207,7 +227,7 @@ pub fn Gallery() -> impl IntoView {
                 <div class="gallery-grid">
                     {STATES
                         .iter()
-                        .map(|(name, _)| view! { <Frame state=(*name).to_owned() scheme viewport /> })
+                        .map(|(name, _)| view! { <Frame state=(*name).to_owned() scheme viewport locale /> })
                         .collect_view()}
                 </div>
             </main>

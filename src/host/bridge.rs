@@ -217,6 +217,9 @@ pub enum WidgetMessage {
         width: String,
         /// CSS height.
         height: String,
+        /// The corner the iframe is pinned to: `left` or `right` (`None`: where it is).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        side: Option<String>,
     },
     /// Store an item in the host page's storage (iframe mode: first-party storage).
     Store {
@@ -389,8 +392,11 @@ mod tests {
 
     #[test]
     fn encodes_with_the_version_tag() {
-        let text = encode(&WidgetMessage::Layout { width: "96px".into(), height: "96px".into() });
+        let text = encode(&WidgetMessage::Layout { width: "96px".into(), height: "96px".into(), side: None });
         let v: Value = serde_json::from_str(&text).unwrap();
         assert_eq!(v, json!({"colloquy": 1, "op": "layout", "width": "96px", "height": "96px"}));
+        let side = Some("left".into());
+        let text = encode(&WidgetMessage::Layout { width: "96px".into(), height: "96px".into(), side });
+        assert!(text.contains(r#""side":"left""#));
     }
 }

@@ -108,7 +108,7 @@ pub fn notice_text(locale: &str) -> (&'static str, &'static str, bool) {
 fn report(t: &Target, message: &str) {
     draw(t);
     if t.in_iframe {
-        t.bridge.send(&WidgetMessage::Layout { width: "min(360px, 100vw)".into(), height: "200px".into() });
+        t.bridge.send(&WidgetMessage::Layout { width: "min(360px, 100vw)".into(), height: "200px".into(), side: None });
     }
     let delivered = t.dispatcher.as_ref().is_some_and(|d| d.deliver_now(&Event::Error(internal_error(message))));
     if !delivered {

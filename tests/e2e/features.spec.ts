@@ -95,7 +95,7 @@ test("attachments: preview, then type and size limits are enforced with a clear 
   await attach("setup.exe", "application/x-msdownload", 10);
   await expect(widget.scope.getByRole("alert")).toHaveText("setup.exe is not a supported file type");
   await attach("huge.png", "image/png", 5000);
-  await expect(widget.scope.getByRole("alert")).toHaveText("huge.png is larger than the limit of 1 KB");
+  await expect(widget.scope.getByRole("alert")).toHaveText("huge.png is larger than the limit of 1 kB");
   await attach("ok.png", "image/png", 100);
   await expect(widget.scope.locator(".cq-pending-file")).toContainText("ok.png · 100 B");
   await expect(widget.scope.locator(".cq-pending-file img")).toHaveAttribute("src", /^blob:/);

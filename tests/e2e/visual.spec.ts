@@ -22,9 +22,10 @@ const WIDTHS = [
   { name: "phone", width: 390, height: 844 },
 ] as const;
 
-async function show(page: Page, state: string, scheme: string, width: number) {
+async function show(page: Page, state: string, scheme: string, width: number, locale?: string) {
   await page.clock.setFixedTime(new Date("2026-11-16T12:00:00Z"));
-  await page.goto(`${WIDGET}/demo/gallery?state=${state}&scheme=${scheme}&width=${width}`);
+  const lang = locale ? `&locale=${locale}` : "";
+  await page.goto(`${WIDGET}/demo/gallery?state=${state}&scheme=${scheme}&width=${width}${lang}`);
   const frame = page.locator(".cq-frame");
   await expect(frame).toBeVisible();
   return frame;
@@ -85,6 +86,23 @@ for (const { name, width, height } of WIDTHS) {
     }
   });
 }
+
+// Right to left: Arabic, the closed launcher (greeting, unread badge) and a short conversation
+// (bubbles, times, feedback, header and composer), light and dark.
+test.describe("right to left (ar), desktop", () => {
+  for (const scheme of SCHEMES) {
+    for (const state of ["closed", "feedback"]) {
+      test(`ar ${state} (${scheme})`, async ({ page }) => {
+        const frame = await show(page, state, scheme, 1280, "ar");
+        await expect(frame.locator(".cq-widget")).toHaveAttribute("dir", "rtl");
+        await expect(frame.locator(".cq-widget")).toHaveAttribute("lang", "ar");
+        await page.locator("textarea").evaluateAll((els) => els.forEach((e) => (e as HTMLElement).blur()));
+        await expect(frame).toHaveScreenshot(`ar-${state}-${scheme}-desktop.png`);
+        await expectAccessible(page);
+      });
+    }
+  }
+});
 
 test("the automatic scheme follows prefers-color-scheme", async ({ page }) => {
   await page.emulateMedia({ colorScheme: "dark" });

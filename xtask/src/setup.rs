@@ -14,7 +14,9 @@ const TRUNK_OLD: &str = "0.21.14";
 /// Debian packages of the wasm32 fallback (TOOLCHAIN.md): rustc/cargo 1.96 with the standard
 /// library's sources, and the wasm linker.
 const DEBIAN_RUST: &[&str] = &["rustc-web", "cargo-web", "rust-web-src", "lld-22"];
-const DEBIAN_BROWSER: &[&str] = &["chromium", "chromium-driver"];
+/// Chromium, its driver, and DejaVu Sans: its Arabic and Hebrew glyphs draw the `ar` and `he`
+/// locales (and the `ar` screenshot baselines) the same on every machine.
+const DEBIAN_BROWSER: &[&str] = &["chromium", "chromium-driver", "fonts-dejavu-core"];
 const DEBWEB: &str = "debweb";
 
 /// How wasm32 code gets its standard library.

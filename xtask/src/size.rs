@@ -15,7 +15,10 @@ pub const BUDGET: u64 = 345 * 1024;
 /// embed.js, gzipped: the only script every host page downloads. Its goal is 3 KB; the loading
 /// modes' placeholder launcher and the stream bookkeeping took it to about 4.3 KB (not met), so
 /// the budget holds it there until the bridge code is split out.
-pub const EMBED_BUDGET: u64 = 4608;
+///
+/// Issue 11 added the placeholder's names in seven locales and the widget's language negotiation
+/// (about 210 bytes gzipped): 4.75 KB.
+pub const EMBED_BUDGET: u64 = 4864;
 
 /// Gzipped size of a file (`gzip -9`).
 pub fn gzipped(path: &Path) -> Result<u64, String> {
