@@ -245,10 +245,12 @@
         frame = D.createElement("iframe");
         frame.title = config.title || "Chat";
         frame.src = BASE + "index.html?embed=1&origin=" + encodeURIComponent(location.origin);
-        var st = frame.style;
+        frame.allow = "clipboard-write"; // the copy buttons
+        var st = frame.style, env = "env(safe-area-inset-";
         st.position = "fixed";
-        st.bottom = "0";
-        st[config.position === "left" ? "left" : "right"] = "0";
+        st.bottom = "max(var(--cq-kb)," + env + "bottom))";
+        st.maxHeight = "calc(100% - max(var(--cq-kb)," + env + "bottom)) - max(var(--cq-vv-top)," + env + "top)))";
+        st[side] = env + side + ")";
         st.border = "0";
         st.width = st.height = "0px";
         st.display = "none";
@@ -260,6 +262,22 @@
         W.addEventListener("message", onMessage);
         W.addEventListener("storage", onStorage);
       }
+      follow("addEventListener");
+      fit();
+    }
+
+    /* Phones (docs/host-api.md): the on-screen keyboard shrinks the visual viewport, not the
+       layout viewport fixed elements sit in. Where the visible part of the page is goes into
+       custom properties on the host element; the widget's stylesheet (inline) or the iframe's
+       own box (below) keeps to it, and to the safe area. */
+    var VV = W.visualViewport, side = config.position === "left" ? "left" : "right";
+    function follow(m) {
+      if (VV) { VV[m]("resize", fit); VV[m]("scroll", fit); }
+    }
+    function fit() {
+      var top = VV ? VV.offsetTop : 0, s = host.style;
+      s.setProperty("--cq-vv-top", top + "px");
+      s.setProperty("--cq-kb", (VV ? Math.max(0, W.innerHeight - VV.height - top) : 0) + "px");
     }
 
     /* A link element for what this page loads from the widget origin, with the host's nonce. */
@@ -299,7 +317,6 @@
       path.setAttribute("d", "M5 5h14a2 2 0 0 1 2 2v9a2 2 0 0 1-2 2H10l-5 4v-4a2 2 0 0 1-2-2V7a2 2 0 0 1 2-2z");
       svg.appendChild(path);
       b.appendChild(svg);
-      var side = config.position === "left" ? "left" : "right";
       var css = ":host{all:initial}button{position:fixed;bottom:16px;" + side + ":16px;z-index:2147483001;" +
         "width:60px;height:60px;margin:0;padding:0;border:0;border-radius:50%;background:var(--b);color:#fff;" +
         "box-shadow:0 6px 20px rgba(17,24,39,.28);cursor:pointer;display:grid;place-items:center;" +
@@ -355,6 +372,7 @@
       W.removeEventListener("message", onMessage);
       W.removeEventListener("resize", onResize);
       W.removeEventListener("storage", onStorage);
+      follow("removeEventListener");
       if (host.parentNode) host.parentNode.removeChild(host);
       frame = null;
       if (current === inst) current = null;
