@@ -15,8 +15,9 @@ pub const BUDGET: u64 = 345 * 1024;
 /// embed.js, gzipped: the only script every host page downloads. Its goal is 3 KB; the loading
 /// modes' placeholder launcher and the stream bookkeeping took it to about 4.3 KB (not met), so
 /// the budget holds it there until the bridge code is split out. Following the visual viewport
-/// and the safe area on phones, and the iframe's clipboard permission (issue 11) added 0.2 KB.
-pub const EMBED_BUDGET: u64 = 4736;
+/// and the safe area on phones, and the iframe's clipboard permission (issue 11) took it from
+/// 4,548 to 4,764 bytes.
+pub const EMBED_BUDGET: u64 = 4800;
 
 /// Gzipped size of a file (`gzip -9`).
 pub fn gzipped(path: &Path) -> Result<u64, String> {
