@@ -73,7 +73,7 @@ for (const mode of MODES) {
       await widget.send("/lead");
       await expect(widget.scope.getByRole("textbox", { name: "Email" })).toBeVisible();
       await widget.send("/actions");
-      await widget.scope.getByRole("button", { name: "Call me back" }).click();
+      await expect(widget.scope.getByRole("form", { name: "Call me back" }).getByRole("textbox", { name: "Phone" })).toBeVisible();
       await widget.send("rate me");
       await widget.expectReply("You said: rate me");
       await widget.scope.getByRole("button", { name: "Not helpful" }).last().click();
