@@ -190,7 +190,11 @@
         st.width = m.width;
         st.height = m.height;
         st.display = m.width === "0px" ? "none" : "block";
-        if (m.side) { st.left = st.right = ""; st[m.side == "left" ? "left" : "right"] = "0"; }
+        if (m.side) {
+          var side = m.side == "left" ? "left" : "right";
+          st.left = st.right = "";
+          st[side] = "env(safe-area-inset-" + side + ")";
+        }
         swap();
       } else if (m.op === "done") {
         if (m.req === 0) {
@@ -248,9 +252,12 @@
         frame = D.createElement("iframe");
         frame.title = config.title || "Chat";
         frame.src = BASE + "index.html?embed=1&origin=" + encodeURIComponent(location.origin);
-        var st = frame.style;
+        frame.allow = "clipboard-write"; // the copy buttons
+        var st = frame.style, env = "env(safe-area-inset-";
         st.position = "fixed";
-        st.bottom = "0"; // the side comes with the first `layout`
+        st.bottom = "max(var(--cq-kb)," + env + "bottom))";
+        st.maxHeight = "calc(100% - max(var(--cq-kb)," + env + "bottom)) - max(var(--cq-vv-top)," + env + "top)))";
+        // The side (and its safe-area inset) comes with the first `layout`.
         st.border = "0";
         st.width = st.height = "0px";
         st.display = "none";
@@ -262,6 +269,22 @@
         W.addEventListener("message", onMessage);
         W.addEventListener("storage", onStorage);
       }
+      follow("addEventListener");
+      fit();
+    }
+
+    /* Phones (docs/host-api.md): the on-screen keyboard shrinks the visual viewport, not the
+       layout viewport fixed elements sit in. Where the visible part of the page is goes into
+       custom properties on the host element; the widget's stylesheet (inline) or the iframe's
+       own box (below) keeps to it, and to the safe area. */
+    var VV = W.visualViewport;
+    function follow(m) {
+      if (VV) { VV[m]("resize", fit); VV[m]("scroll", fit); }
+    }
+    function fit() {
+      var top = VV ? VV.offsetTop : 0, s = host.style;
+      s.setProperty("--cq-vv-top", top + "px");
+      s.setProperty("--cq-kb", (VV ? Math.max(0, W.innerHeight - VV.height - top) : 0) + "px");
     }
 
     /* A link element for what this page loads from the widget origin, with the host's nonce. */
@@ -362,6 +385,7 @@
       W.removeEventListener("message", onMessage);
       W.removeEventListener("resize", onResize);
       W.removeEventListener("storage", onStorage);
+      follow("removeEventListener");
       if (host.parentNode) host.parentNode.removeChild(host);
       frame = null;
       if (current === inst) current = null;

@@ -166,6 +166,7 @@ fn AgentMessageRow(
     let id = message.id.clone();
     let text = message.text();
     let feedback_message = message.clone();
+    let copy_text = message.text();
     view! {
         <div
             class=if human { "cq-message cq-message--human" } else { "cq-message cq-message--agent" }
@@ -188,10 +189,40 @@ fn AgentMessageRow(
             <div class="cq-meta">
                 <Time at=message.timestamp />
                 <Show when=done.clone()>
+                    <CopyButton text=copy_text.clone() />
                     <FeedbackControls message=feedback_message.clone() />
                 </Show>
             </div>
         </div>
+    }
+}
+
+/// Copies a finished reply's text (its markdown source): a real button in the row's tab order,
+/// which says "Copied" for a moment, announced by a polite status.
+#[component]
+fn CopyButton(
+    /// The reply's text.
+    text: ArcReadSignal<String>,
+) -> impl IntoView {
+    let state = use_chat().get().state;
+    let copied = RwSignal::new(false);
+    let copy = move |_| {
+        let text = text.get_untracked();
+        leptos::task::spawn_local(async move {
+            if crate::dom::copy_text(&text).await && copied.try_set(true).is_none() {
+                gloo_timers::future::TimeoutFuture::new(crate::dom::COPIED_MS).await;
+                // The row may have scrolled out of the list meanwhile.
+                let _ = copied.try_set(false);
+            }
+        });
+    };
+    view! {
+        <button class="cq-copy" class:cq-copy--done=move || copied.get() type="button" on:click=copy>
+            {move || state.t(if copied.get() { Key::Copied } else { Key::Copy })}
+        </button>
+        <span class="cq-visually-hidden" role="status">
+            {move || copied.get().then(|| state.t(Key::Copied))}
+        </span>
     }
 }
 

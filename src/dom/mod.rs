@@ -1,7 +1,8 @@
 //! DOM utilities for components: building DOM nodes from [`crate::markdown`] trees (text always
 //! through text nodes) and keeping a streaming reply's DOM in step with its text at a cost
 //! proportional to what changed; focus helpers; the sanitizer for host-rendered HTML; dates and
-//! times in the visitor's locale. Nothing here calls host JavaScript.
+//! times in the visitor's locale; the clipboard (the widget's own document's, for the copy
+//! buttons). Nothing here calls host JavaScript.
 
 pub mod sanitize;
 pub mod time;
@@ -41,6 +42,9 @@ pub struct MarkdownView {
     tail_rendered: usize,
     /// Bytes of text shown (rendered or appended plainly).
     shown: usize,
+    /// The name of the copy button each code block gets once the text is final (none: no
+    /// buttons).
+    pub copy_label: Option<&'static str>,
 }
 
 impl MarkdownView {
@@ -54,7 +58,15 @@ impl MarkdownView {
         tail.set_class_name("cq-md");
         root.append_child(&stable).ok()?;
         root.append_child(&tail).ok()?;
-        Some(MarkdownView { stable, tail, scan: Default::default(), stable_len: 0, tail_rendered: 0, shown: 0 })
+        Some(MarkdownView {
+            stable,
+            tail,
+            scan: Default::default(),
+            stable_len: 0,
+            tail_rendered: 0,
+            shown: 0,
+            copy_label: None,
+        })
     }
 
     /// Brings the DOM up to `text`. `done`: the text is final (one full, exact render).
@@ -69,6 +81,9 @@ impl MarkdownView {
             self.shown = 0;
             if done {
                 append(&self.stable, &markdown::parse(text));
+                if let Some(label) = self.copy_label {
+                    add_copy_buttons(&self.stable, label);
+                }
                 self.stable_len = text.len();
                 self.shown = text.len();
                 return;
@@ -96,6 +111,76 @@ impl MarkdownView {
             let _ = at.append_with_str_1(&text[self.shown..]);
         }
         self.shown = text.len();
+    }
+}
+
+/// How long a copy button says "Copied" (ms).
+pub const COPIED_MS: u32 = 2_000;
+
+/// Gives each code block under `root` a copy button: the `pre` is wrapped in a `.cq-code` with a
+/// `button.cq-copy` named `label` after it and a polite status (visually hidden) after that.
+/// Clicks are the component's ([`copy_code`]): one listener per message, not per block.
+fn add_copy_buttons(root: &web_sys::Element, label: &str) {
+    let Some(doc) = root.owner_document() else { return };
+    let Ok(blocks) = root.query_selector_all("pre") else { return };
+    for i in 0..blocks.length() {
+        let Some(pre) = blocks.item(i) else { continue };
+        let Some(parent) = pre.parent_node() else { continue };
+        let (Ok(wrap), Ok(button), Ok(status)) =
+            (doc.create_element("div"), doc.create_element("button"), doc.create_element("span"))
+        else {
+            continue;
+        };
+        wrap.set_class_name("cq-code");
+        button.set_class_name("cq-copy");
+        let _ = button.set_attribute("type", "button");
+        button.set_text_content(Some(label));
+        status.set_class_name("cq-visually-hidden");
+        let _ = status.set_attribute("role", "status");
+        let _ = parent.insert_before(&wrap, Some(&pre));
+        let _ = wrap.append_child(&pre);
+        let _ = wrap.append_child(&button);
+        let _ = wrap.append_child(&status);
+    }
+}
+
+/// Writes `text` to the clipboard (`navigator.clipboard.writeText`; in iframe mode embed.js
+/// gives the frame `allow="clipboard-write"`); whether it was written.
+pub async fn copy_text(text: &str) -> bool {
+    let Some(window) = web_sys::window() else { return false };
+    // Absent outside secure contexts.
+    let clipboard = js_sys::Reflect::get(&window.navigator(), &"clipboard".into()).unwrap_or_default();
+    if clipboard.is_undefined() || clipboard.is_null() {
+        return false;
+    }
+    let clipboard: web_sys::Clipboard = clipboard.unchecked_into();
+    wasm_bindgen_futures::JsFuture::from(clipboard.write_text(text)).await.is_ok()
+}
+
+/// The click on a code block's copy button (`button`, from [`add_copy_buttons`]): copies the
+/// block's code exactly (less the newline that ends every fenced block); the button then says
+/// `copied`, and its status announces it, for [`COPIED_MS`].
+pub async fn copy_code(button: web_sys::Element, copied: &'static str) {
+    let Some(wrap) = button.parent_element() else { return };
+    let mut code = wrap.query_selector("pre").ok().flatten().and_then(|c| c.text_content()).unwrap_or_default();
+    if code.ends_with('\n') {
+        code.pop();
+    }
+    if !copy_text(&code).await || button.class_list().contains("cq-copy--done") {
+        return;
+    }
+    let label = button.text_content();
+    let status = button.next_element_sibling();
+    let _ = button.class_list().add_1("cq-copy--done");
+    button.set_text_content(Some(copied));
+    if let Some(s) = &status {
+        s.set_text_content(Some(copied));
+    }
+    gloo_timers::future::TimeoutFuture::new(COPIED_MS).await;
+    let _ = button.class_list().remove_1("cq-copy--done");
+    button.set_text_content(label.as_deref());
+    if let Some(s) = &status {
+        s.set_text_content(None);
     }
 }
 

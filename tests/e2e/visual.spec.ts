@@ -104,6 +104,23 @@ test.describe("right to left (ar), desktop", () => {
   }
 });
 
+// The narrowest phones in use (320 px) beside the 390 px above: the closed launcher and a
+// conversation. Nothing may overflow, and the 44 px window buttons must still leave the title
+// room.
+test.describe("widget states, phone 320 px", () => {
+  test.use({ viewport: { width: 320, height: 844 } });
+  for (const scheme of SCHEMES) {
+    for (const state of ["closed", "markdown"]) {
+      test(`${state} (${scheme}), 320 px`, async ({ page }) => {
+        const frame = await show(page, state, scheme, 320);
+        await page.locator("textarea").evaluateAll((els) => els.forEach((e) => (e as HTMLElement).blur()));
+        await expect(frame).toHaveScreenshot(`${state}-${scheme}-phone-320.png`);
+        await expectAccessible(page);
+      });
+    }
+  }
+});
+
 test("the automatic scheme follows prefers-color-scheme", async ({ page }) => {
   await page.emulateMedia({ colorScheme: "dark" });
   await page.goto(`${WIDGET}/demo/gallery?state=open-empty&scheme=auto`);

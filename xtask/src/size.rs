@@ -16,9 +16,11 @@ pub const BUDGET: u64 = 345 * 1024;
 /// modes' placeholder launcher and the stream bookkeeping took it to about 4.3 KB (not met), so
 /// the budget holds it there until the bridge code is split out.
 ///
-/// Issue 11 added the placeholder's names in seven locales and the widget's language negotiation
-/// (about 210 bytes gzipped): 4.75 KB.
-pub const EMBED_BUDGET: u64 = 4864;
+/// Issue 11 added, on the host page: the placeholder's names in seven locales and the widget's
+/// language negotiation (about 210 bytes gzipped); following the visual viewport and the safe area
+/// on phones, and the iframe's clipboard permission (about 220 bytes); the opt-in unread title
+/// marker and notifications (about 210 bytes).
+pub const EMBED_BUDGET: u64 = 5 * 1024;
 
 /// Gzipped size of a file (`gzip -9`).
 pub fn gzipped(path: &Path) -> Result<u64, String> {
