@@ -31,7 +31,9 @@ pub fn Launcher() -> impl IntoView {
     let name = move || match unread() {
         0 => state.t(Key::OpenChat).to_owned(),
         1 => format!("{}, {}", state.t(Key::OpenChat), state.t(Key::UnreadOne)),
-        n => format!("{}, {} {}", state.t(Key::OpenChat), number(state.locale.get(), n as f64), state.t(Key::UnreadMany)),
+        n => {
+            format!("{}, {} {}", state.t(Key::OpenChat), number(state.locale.get(), n as f64), state.t(Key::UnreadMany))
+        }
     };
     view! {
         <div class="cq-launcher-area" hidden=hidden>
