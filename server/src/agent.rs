@@ -180,10 +180,10 @@ impl UpstreamReply {
             call.id = id.chars().take(128).collect();
         }
         let function = fragment.get("function");
-        if let Some(name) = function.and_then(|f| f.get("name")).and_then(Value::as_str) {
-            if call.name.len() + name.len() <= 128 {
-                call.name.push_str(name);
-            }
+        if let Some(name) = function.and_then(|f| f.get("name")).and_then(Value::as_str)
+            && call.name.len() + name.len() <= 128
+        {
+            call.name.push_str(name);
         }
         if let Some(piece) = function.and_then(|f| f.get("arguments")).and_then(Value::as_str) {
             if call.arguments.len() + piece.len() <= MAX_TOOL_ARGUMENTS {
@@ -454,10 +454,10 @@ pub async fn upstream(
             return None;
         }
         for event in parser.feed(&chunk) {
-            if let Some(delta) = reply.feed(&event.data) {
-                if !out.event(&AgentEvent::Delta { message_id: id.clone(), text: delta }).await {
-                    return None;
-                }
+            if let Some(delta) = reply.feed(&event.data)
+                && !out.event(&AgentEvent::Delta { message_id: id.clone(), text: delta }).await
+            {
+                return None;
             }
             if let Some(error) = &reply.error {
                 eprintln!("colloquy-server: upstream {shown} sent an error: {error}");
