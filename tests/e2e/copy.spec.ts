@@ -69,10 +69,10 @@ test("no copy button while a reply streams", async ({ page }) => {
   await page.goto(`/features.html?config=${encodeURIComponent(JSON.stringify({ load: "eager" }))}`);
   const widget = new Widget(page);
   await widget.open();
-  await widget.send("/long 200");
+  await widget.send("/long 40");
   const streaming = widget.messages.locator(".cq-message--agent[aria-busy=true]");
   await expect(streaming).toBeVisible();
   await expect(streaming.getByRole("button", { name: "Copy", exact: true })).toHaveCount(0);
-  const done = await widget.expectReply("Sentence 199 of 200");
-  await expect(done.getByRole("button", { name: "Copy", exact: true })).toBeVisible();
+  const done = widget.messages.locator(".cq-message--agent[aria-busy=false]").filter({ hasText: "Sentence 39 of 40" });
+  await expect(done.getByRole("button", { name: "Copy", exact: true })).toBeVisible({ timeout: 20_000 });
 });
