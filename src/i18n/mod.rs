@@ -200,8 +200,8 @@ pub fn number(locale: Locale, n: f64) -> String {
     format_number(locale, n, None)
 }
 
-/// Human-readable byte size (`2.5 MB`, `2 kB`; French `2,5 Mo`), its number and unit written by
-/// the locale (`Intl.NumberFormat`'s short units).
+/// Human-readable byte size (`2.5 MB`, `2 kB`, `100 bytes`; French `2,5 Mo`), its number and unit
+/// written by the locale (`Intl.NumberFormat`'s units: short, long for bytes).
 pub fn bytes(locale: Locale, n: f64) -> String {
     let (value, unit, digits) = if n >= 1024.0 * 1024.0 {
         (n / 1024.0 / 1024.0, "megabyte", 1)
@@ -233,7 +233,8 @@ fn format_number(locale: Locale, n: f64, unit: Option<(&'static str, u8)>) -> St
         if let Some((unit, digits)) = unit {
             set("style", "unit".into());
             set("unit", unit.into());
-            set("unitDisplay", "short".into());
+            // `100 bytes`, `100 octets` (the short form is `100 byte` in English); `2 kB`, `2 ko`.
+            set("unitDisplay", if unit == "byte" { "long" } else { "short" }.into());
             set("minimumFractionDigits", digits.into());
             set("maximumFractionDigits", digits.into());
         }
@@ -254,7 +255,7 @@ fn format_number(_locale: Locale, n: f64, unit: Option<(&'static str, u8)>) -> S
             let symbol = match unit {
                 "megabyte" => "MB",
                 "kilobyte" => "kB",
-                _ => "byte",
+                _ => "bytes",
             };
             format!("{n:.*} {symbol}", usize::from(digits))
         }
@@ -363,7 +364,7 @@ mod tests {
 
     #[test]
     fn sizes() {
-        assert_eq!(bytes(Locale::En, 512.0), "512 byte");
+        assert_eq!(bytes(Locale::En, 512.0), "512 bytes");
         assert_eq!(bytes(Locale::En, 2048.0), "2 kB");
         assert_eq!(bytes(Locale::En, 5.0 * 1024.0 * 1024.0), "5.0 MB");
         assert_eq!(number(Locale::En, 12.0), "12");

@@ -97,7 +97,7 @@ test("attachments: preview, then type and size limits are enforced with a clear 
   await attach("huge.png", "image/png", 5000);
   await expect(widget.scope.getByRole("alert")).toHaveText("huge.png is larger than the limit of 1 kB");
   await attach("ok.png", "image/png", 100);
-  await expect(widget.scope.locator(".cq-pending-file")).toContainText("ok.png · 100 B");
+  await expect(widget.scope.locator(".cq-pending-file")).toContainText("ok.png · 100 bytes");
   await expect(widget.scope.locator(".cq-pending-file img")).toHaveAttribute("src", /^blob:/);
   expect(await host(page, "window.events.filter((e) => e === 'attachment:uploaded').length")).toBe(1);
   await widget.send("here is the receipt");
