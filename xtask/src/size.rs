@@ -11,7 +11,12 @@ pub const GOAL: u64 = 200 * 1024;
 /// The budget `cargo xtask test` enforces: the last measured size plus a little room, so the
 /// widget cannot grow unnoticed. Lower it whenever the widget shrinks; it meets `GOAL` once the
 /// goal is reached.
-pub const BUDGET: u64 = 345 * 1024;
+///
+/// It was 345 KB (332 KB measured) before the last round's branches (virtual list, loader, panic
+/// notice, XSS hardening) were merged together: the merged widget measured 390 KB, which no
+/// branch had measured alone, and issue 11 (four locales, copy buttons, phones, unread) took it
+/// to 399.7 KB. Raised to hold it there; the goal stays 200 KB.
+pub const BUDGET: u64 = 402 * 1024;
 /// embed.js, gzipped: the only script every host page downloads. Its goal is 3 KB; the loading
 /// modes' placeholder launcher and the stream bookkeeping took it to about 4.3 KB (not met), so
 /// the budget holds it there until the bridge code is split out.
@@ -19,8 +24,8 @@ pub const BUDGET: u64 = 345 * 1024;
 /// Issue 11 added, on the host page: the placeholder's names in seven locales and the widget's
 /// language negotiation (about 210 bytes gzipped); following the visual viewport and the safe area
 /// on phones, and the iframe's clipboard permission (about 220 bytes); the opt-in unread title
-/// marker and notifications (about 210 bytes).
-pub const EMBED_BUDGET: u64 = 5 * 1024;
+/// marker and notifications (about 210 bytes). Measured merged: 5,194 bytes.
+pub const EMBED_BUDGET: u64 = 5248;
 
 /// Gzipped size of a file (`gzip -9`).
 pub fn gzipped(path: &Path) -> Result<u64, String> {
