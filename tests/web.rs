@@ -340,7 +340,7 @@ fn numbers_and_sizes_go_through_intl() {
     assert_eq!(number(Locale::En, 1234.0), "1,234");
     assert_eq!(number(Locale::De, 1234.0), "1.234");
     assert_eq!(bytes(Locale::En, 2.5 * 1024.0 * 1024.0), "2.5 MB");
-    assert_eq!(bytes(Locale::Fr, 2.5 * 1024.0 * 1024.0).replace('\u{a0}', " "), "2,5 Mo");
+    assert_eq!(bytes(Locale::Fr, 2.5 * 1024.0 * 1024.0).replace(['\u{a0}', '\u{202f}'], " "), "2,5 Mo");
     assert_eq!(bytes(Locale::En, 2048.0), "2 kB");
     assert_eq!(bytes(Locale::En, 100.0), "100 bytes");
 }
