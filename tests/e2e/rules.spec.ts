@@ -44,8 +44,8 @@ test("instance methods resolve, and reject with the reason", async ({ page }) =>
   await expect(widget.launcher).toBeEnabled();
   await page.evaluate(() => (window as any).instance.changeView("mainWindow"));
   await expect(widget.window).toBeVisible();
-  const error = await page.evaluate(() => (window as any).instance.setLocale("fr").catch((e: Error) => e.message));
-  expect(error).toBe("setLocale: `fr` is not one of en, es, pt");
+  const error = await page.evaluate(() => (window as any).instance.setLocale("tlh").catch((e: Error) => e.message));
+  expect(error).toBe("setLocale: `tlh` is not one of en, es, pt, fr, de, ar, he");
   await page.evaluate(() => (window as any).instance.setLocale("es"));
   await expect(widget.scope.getByRole("textbox", { name: "Mensaje" })).toBeVisible();
 });
