@@ -78,17 +78,24 @@ impl Runtime for WebRuntime {
     }
 }
 
-/// Tells `chat` when the page is hidden or shown again (`visibilitychange`; in iframe mode the
-/// frame's document follows the host page's), so replies that arrive unseen count as unread.
+/// Whether this document is hidden (another tab, a minimized window; in iframe mode the frame's
+/// document follows the host page's).
+pub fn page_hidden() -> bool {
+    web_sys::window()
+        .and_then(|w| w.document())
+        .is_some_and(|d| d.visibility_state() == web_sys::VisibilityState::Hidden)
+}
+
+/// Tells `chat` when the page is hidden or shown again (`visibilitychange`), so replies that
+/// arrive unseen count as unread.
 pub fn follow_page_visibility(chat: &std::rc::Rc<crate::chat::Chat>) {
     use wasm_bindgen::JsCast;
     let Some(document) = web_sys::window().and_then(|w| w.document()) else { return };
-    let hidden = |d: &web_sys::Document| d.visibility_state() == web_sys::VisibilityState::Hidden;
-    chat.page_visibility(hidden(&document));
+    chat.page_visibility(page_hidden());
     let me = std::rc::Rc::downgrade(chat);
     let on_change = wasm_bindgen::closure::Closure::<dyn Fn()>::new(move || {
-        if let (Some(chat), Some(d)) = (me.upgrade(), web_sys::window().and_then(|w| w.document())) {
-            chat.page_visibility(hidden(&d));
+        if let Some(chat) = me.upgrade() {
+            chat.page_visibility(page_hidden());
         }
     });
     let _ = document.add_event_listener_with_callback("visibilitychange", on_change.as_ref().unchecked_ref());

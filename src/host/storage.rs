@@ -156,10 +156,7 @@ fn flush_when_hidden(writer: &Rc<Writer>) {
     let Some(window) = web_sys::window() else { return };
     let me = Rc::downgrade(writer);
     let on_hide = Closure::<dyn Fn(web_sys::Event)>::new(move |ev: web_sys::Event| {
-        let hidden = ev.type_() == "pagehide"
-            || web_sys::window()
-                .and_then(|w| w.document())
-                .is_some_and(|d| d.visibility_state() == web_sys::VisibilityState::Hidden);
+        let hidden = ev.type_() == "pagehide" || super::page_hidden();
         if let (true, Some(w)) = (hidden, me.upgrade()) {
             w.flush();
         }
