@@ -1,15 +1,21 @@
 //! A panic never leaves a silently dead widget.
 //!
-//! With `panic = "abort"` the wasm instance traps right after the panic hook returns: its task
-//! queue and its reactive graph never run again. So the hook does everything itself, at once,
-//! without Leptos and without awaiting anything:
+//! A panic ends in a trap: release builds use `-Cpanic=immediate-abort` where std is built from
+//! source (no panic formatting in the wasm, about 5% smaller), every other build `panic =
+//! "abort"`. Either way the wasm instance stops where it panicked: its task queue and reactive
+//! graph never run again. The trap surfaces in JavaScript as an uncaught `WebAssembly.RuntimeError`
+//! (an `error` event, or an `unhandledrejection` when the call came from a promise callback), and a
+//! listener installed at start-up reports it. In debug builds a panic hook reports first, with the
+//! panic's message. The report does everything at once, without Leptos and without awaiting:
 //! - the host gets an `error` event with code `INTERNAL_ERROR` in every dialect (delivered
-//!   synchronously through [`Dispatcher::deliver_now`]; host handlers get their bridge message
-//!   before the trap);
+//!   synchronously through [`Dispatcher::deliver_now`]);
 //! - the visitor gets a plain-DOM notice (`role="alert"`) with a Reload button: a GET form
 //!   that reloads the widget page (iframe mode; `embed.js` starts it again on its `hello`) or the
 //!   host page (inline mode), so reloading needs no code of the dead instance;
 //! - in iframe mode the frame is resized so the notice shows even from the launcher.
+//!
+//! In inline mode the listener is on the host's window: it only takes traps whose stack names this
+//! widget's wasm file (another module's trap on the page is not ours).
 //!
 //! Test hook: with the config flag `testHooks: true` (off by default),
 //! `instance.send("/__panic")` panics inside the widget (docs/host-api.md).
@@ -37,23 +43,70 @@ thread_local! {
     static PANICKED: Cell<bool> = const { Cell::new(false) };
 }
 
-/// Installs the hook (replacing any other): the console message with its stack, then the
-/// report above. Call first thing at start-up.
+/// Installs the trap listener (and, in debug builds, the panic hook). Call first thing at
+/// start-up.
 pub fn install() {
+    #[cfg(debug_assertions)]
     std::panic::set_hook(Box::new(|info| {
         console_error_panic_hook::hook(info);
-        if PANICKED.with(|p| p.replace(true)) {
+        stopped(&payload_text(info.payload()));
+    }));
+    listen_for_traps();
+}
+
+/// Reports the stop once: the first report wins (a debug build's hook, then its trap).
+fn stopped(message: &str) {
+    if PANICKED.with(|p| p.replace(true)) {
+        return;
+    }
+    TARGET.with(|t| {
+        if let Ok(t) = t.try_borrow()
+            && let Some(t) = t.as_ref()
+        {
+            report(t, message);
+        }
+    });
+}
+
+/// Listens on the window for the `WebAssembly.RuntimeError` a trap throws.
+fn listen_for_traps() {
+    let Some(window) = web_sys::window() else { return };
+    let ours = own_wasm_url();
+    let on = wasm_bindgen::closure::Closure::<dyn Fn(web_sys::Event)>::new(move |e: web_sys::Event| {
+        let key = if e.type_() == "error" { "error" } else { "reason" };
+        let Ok(error) = js_sys::Reflect::get(&e, &key.into()) else { return };
+        if !error.is_instance_of::<js_sys::WebAssembly::RuntimeError>() {
             return;
         }
-        let message = payload_text(info.payload());
-        TARGET.with(|t| {
-            if let Ok(t) = t.try_borrow()
-                && let Some(t) = t.as_ref()
-            {
-                report(t, &message);
-            }
-        });
-    }));
+        let error: js_sys::Error = error.unchecked_into();
+        let stack = js_sys::Reflect::get(&error, &"stack".into()).ok().and_then(|s| s.as_string()).unwrap_or_default();
+        if trap_is_ours(ours.as_deref(), &stack) {
+            stopped(&String::from(error.message()));
+        }
+    });
+    for name in ["error", "unhandledrejection"] {
+        let _ = window.add_event_listener_with_callback(name, on.as_ref().unchecked_ref());
+    }
+    on.forget(); // for the page's lifetime
+}
+
+/// This module's wasm URL, read from the stack of an error made while this wasm is running (its
+/// frames name the file), if the engine shows it.
+fn own_wasm_url() -> Option<String> {
+    let stack = js_sys::Reflect::get(&js_sys::Error::new(""), &"stack".into()).ok()?.as_string()?;
+    wasm_url_in(&stack).map(str::to_owned)
+}
+
+/// The first `….wasm` URL in a stack trace.
+pub fn wasm_url_in(stack: &str) -> Option<&str> {
+    let end = stack.find(".wasm")? + ".wasm".len();
+    let start = stack[..end].rfind(|c: char| c.is_whitespace() || c == '(' || c == '@').map_or(0, |i| i + 1);
+    Some(&stack[start..end]).filter(|url| url.contains("://"))
+}
+
+/// Whether a trap's stack is this widget's: it names our wasm file (when we know it).
+pub fn trap_is_ours(ours: Option<&str>, stack: &str) -> bool {
+    ours.is_none_or(|url| stack.contains(url))
 }
 
 /// The widget's root (the frame's body, or the inline mount) and its bridge.
@@ -193,6 +246,19 @@ fn reload_form(document: &web_sys::Document, label: &str) -> Option<web_sys::Ele
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_trap_is_ours_when_its_stack_names_our_wasm() {
+        let chromium = "Error\n    at imports.wbg.__wbg_new_8a6f238a6ece86ea (http://127.0.0.1:18080/colloquy-96d1.js:1:100)\n    at http://127.0.0.1:18080/colloquy-5074_bg.wasm:wasm-function[4036]:0x10b2a5\n";
+        let firefox = "@http://127.0.0.1:18080/colloquy-96d1.js:1:100\n@http://127.0.0.1:18080/colloquy-5074_bg.wasm:wasm-function[4036]:0x10b2a5\n";
+        let ours = "http://127.0.0.1:18080/colloquy-5074_bg.wasm";
+        assert_eq!(wasm_url_in(chromium), Some(ours));
+        assert_eq!(wasm_url_in(firefox), Some(ours));
+        assert_eq!(wasm_url_in("Error\n    at f (http://x/app.js:1:2)"), None);
+        assert!(trap_is_ours(Some(ours), chromium));
+        assert!(!trap_is_ours(Some(ours), "    at http://shop.example/other_bg.wasm:wasm-function[1]:0x1"));
+        assert!(trap_is_ours(None, "any stack: the engine showed no wasm file at start-up"));
+    }
 
     #[test]
     fn the_report_names_the_panic_and_speaks_the_widget_language() {

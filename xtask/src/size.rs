@@ -16,7 +16,9 @@ pub const GOAL: u64 = 200 * 1024;
 /// notice, XSS hardening) were merged together: the merged widget measured 390 KB, which no
 /// branch had measured alone, and issue 11 (four locales, copy buttons, phones, unread) took it
 /// to 399.7 KB. Raised to hold it there; the goal stays 200 KB.
-pub const BUDGET: u64 = 402 * 1024;
+///
+/// Release panics trap at once (`-Cpanic=immediate-abort`, no location strings): 384.5 KB.
+pub const BUDGET: u64 = 387 * 1024;
 /// embed.js, gzipped: the only script every host page downloads. Its goal is 3 KB; the loading
 /// modes' placeholder launcher and the stream bookkeeping took it to about 4.3 KB (not met), so
 /// the budget holds it there until the bridge code is split out.
