@@ -192,6 +192,11 @@ fn servers(s: &Setup) -> Result<Servers, String> {
         Command::new(&server)
             .current_dir(&s.root)
             .args(["--dist", "target/bench/www", "--addr", WIDGET_ADDR, "--no-api"])
+            // The shop page embeds the widget, which calls the bench's agent server: without
+            // these the widget page refuses its host (issue 10's allowed origins) and its CSP
+            // refuses the agent.
+            .args(["--allowed-origins", &format!("http://localhost:{HOST_PORT}")])
+            .args(["--agent-origins", &format!("http://127.0.0.1:{AGENT_PORT}")])
             .stdout(Stdio::null())
             .spawn()
             .map_err(|e| format!("cannot start {}: {e}", server.display()))?,
