@@ -1074,3 +1074,40 @@ fn the_upstream_is_named_without_its_key_or_query() {
     assert!(!line.contains("sk-very") && !line.contains("sekrit") && !line.contains("pw@"), "{line}");
     assert!(upstream_summary(&Upstream::new("http://127.0.0.1:11434/v1/chat/completions", "llama")).contains("no key"));
 }
+
+/// Issue 10, item 3: the provider's error text (an error status with a body, or an `error` object
+/// inside the stream) goes to the server's log; the browser gets only the generic `SEND_ERROR`.
+#[tokio::test]
+async fn provider_error_text_stays_in_the_server_log() {
+    let provider = Router::new()
+        .route(
+            "/status",
+            post(|| async { (StatusCode::UNAUTHORIZED, "Incorrect API key provided: sk-pr0vider (org S3CRET-ORG)") }),
+        )
+        .route(
+            "/stream",
+            post(|| async {
+                let body = "data: {\"choices\":[{\"delta\":{\"content\":\"Hel\"}}]}\n\n\
+                            data: {\"error\":{\"message\":\"quota of S3CRET-ORG exceeded for sk-pr0vider\"}}\n\n";
+                ([(header::CONTENT_TYPE, "text/event-stream")], body)
+            }),
+        );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, provider).await.unwrap() });
+    for path in ["/status", "/stream"] {
+        let upstream = Upstream { key: Some("k".into()), ..Upstream::new(format!("http://{addr}{path}"), "m") };
+        let app = app_with(ApiOptions { upstream: Some(upstream), ..fast() });
+        let body = send(&app, "pe", "m1", "hi", &[]).await.body;
+        let error = events(&body).into_iter().find_map(|(_, e)| match e {
+            Ok(Some(AgentEvent::Error(err))) => Some(err),
+            _ => None,
+        });
+        let error = error.unwrap_or_else(|| panic!("{path}: no error event: {body}"));
+        assert_eq!(error.code, colloquy::events::ErrorCode::SendError, "{path}: {body}");
+        assert_eq!(error.message, agent::refused().message, "{path}: {body}");
+        for secret in ["sk-pr0vider", "S3CRET", "Incorrect API key", "quota", "127.0.0.1"] {
+            assert!(!body.contains(secret), "{path}: {secret:?} reached the browser: {body}");
+        }
+    }
+}
