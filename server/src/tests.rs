@@ -1111,3 +1111,34 @@ async fn provider_error_text_stays_in_the_server_log() {
         }
     }
 }
+
+/// With zero pacing (the load bench, the tests) the scripted agent never waits on the timer:
+/// `sleep(ZERO)` waits for the next millisecond tick, which capped one client at about 200
+/// replies a second in `cargo xtask bench`. Checked on a runtime without a time driver, where
+/// any `sleep` panics.
+#[test]
+fn an_unpaced_scripted_reply_never_waits_for_the_timer() {
+    let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
+    let deltas = runtime.block_on(async {
+        let (tx, mut rx) = tokio::sync::mpsc::channel::<String>(agent::STREAM_BUFFER);
+        let reader = tokio::spawn(async move {
+            let mut deltas = 0;
+            while let Some(text) = rx.recv().await {
+                deltas += usize::from(text.starts_with("event: delta"));
+            }
+            deltas
+        });
+        let request = AgentRequest {
+            conversation_id: "np".into(),
+            message_id: "m1".into(),
+            text: "/long 20".into(),
+            auth_token: None,
+        };
+        let steps = agent::scripted_steps(&request, &mut Memory::default(), 0.0);
+        let out = agent::Out::new(tx, 1 << 20);
+        assert!(agent::stream_steps(steps, fast().pace, &out).await);
+        drop(out);
+        reader.await.unwrap()
+    });
+    assert!(deltas > 5, "{deltas} deltas");
+}
