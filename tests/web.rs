@@ -565,11 +565,23 @@ async fn the_focus_keeper_keeps_the_focus_and_lets_go_when_disposed() {
     }
     assert!(kept, "the focus went back to the region");
     owner.cleanup();
+    // A listener or observer left behind would call a dropped closure (an uncaught error) or
+    // move the focus.
+    let errors = Rc::new(RefCell::new(Vec::<String>::new()));
+    let seen = errors.clone();
+    let on_error = Closure::<dyn Fn(web_sys::Event)>::new(move |e: web_sys::Event| {
+        let message = js_sys::Reflect::get(&e, &"message".into()).ok().and_then(|m| m.as_string());
+        seen.borrow_mut().push(message.unwrap_or_default());
+    });
+    let window = web_sys::window().unwrap();
+    window.add_event_listener_with_callback("error", on_error.as_ref().unchecked_ref()).unwrap();
     let second = button("second");
     second.focus().unwrap();
     assert_eq!(document().active_element(), Some(second.clone().into()));
     second.remove();
     TimeoutFuture::new(200).await;
+    window.remove_event_listener_with_callback("error", on_error.as_ref().unchecked_ref()).unwrap();
+    assert!(errors.borrow().is_empty(), "a disposed keeper still ran: {:?}", errors.borrow());
     assert!(!active_is_region(), "a disposed keeper still moved the focus");
     region.remove();
 }
