@@ -119,14 +119,49 @@ mod tests {
     /// names `crate::host` (the bridge, JS values, storage), `js_sys::Function` or `Reflect::apply`.
     #[test]
     fn components_never_reach_the_host() {
-        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/src/components");
-        for entry in std::fs::read_dir(dir).unwrap() {
-            let path = entry.unwrap().path();
-            let source = std::fs::read_to_string(&path).unwrap();
+        for (path, source) in sources(&["src/components"]) {
             for banned in ["crate::host", "js_sys::Function", "Reflect::apply", "dispatcher"] {
-                assert!(!source.contains(banned), "{} uses {banned}", path.display());
+                assert!(!source.contains(banned), "{path} uses {banned}");
             }
         }
+        // Hooks are the components' browser plumbing (DOM listeners may be `js_sys::Function`s).
+        for (path, source) in sources(&["src/hooks"]) {
+            for banned in ["crate::host", "Reflect::apply", "dispatcher"] {
+                assert!(!source.contains(banned), "{path} uses {banned}");
+            }
+        }
+    }
+
+    /// The single-writer rule (issue 13, item 2): state write halves are private to `crate::chat`
+    /// (the compiler checks that); `Chat::stage`, the fixtures' way in, is not used by the widget
+    /// itself: components, hooks, the instance methods, start-up and the host side go through
+    /// `Chat`'s intents.
+    #[test]
+    fn only_fixtures_stage_state() {
+        let widget =
+            sources(&["src/components", "src/hooks", "src/host", "src/methods.rs", "src/widget.rs", "src/lib.rs"]);
+        assert!(widget.len() > 10, "{} files", widget.len());
+        for (path, source) in widget {
+            let code = source.split("#[cfg(test)]").next().unwrap_or_default();
+            assert!(!code.contains(".stage("), "{path} writes state through Chat::stage");
+        }
+    }
+
+    /// (path, text) of each `.rs` file under `paths` (files or folders, from the crate root).
+    fn sources(paths: &[&str]) -> Vec<(String, String)> {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut out = Vec::new();
+        for path in paths.iter().map(|p| root.join(p)) {
+            let files: Vec<std::path::PathBuf> = if path.is_dir() {
+                std::fs::read_dir(&path).unwrap().map(|e| e.unwrap().path()).collect()
+            } else {
+                vec![path]
+            };
+            for file in files.into_iter().filter(|f| f.extension().is_some_and(|e| e == "rs")) {
+                out.push((file.display().to_string(), std::fs::read_to_string(&file).unwrap()));
+            }
+        }
+        out
     }
 
     #[test]
