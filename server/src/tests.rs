@@ -1142,3 +1142,22 @@ fn an_unpaced_scripted_reply_never_waits_for_the_timer() {
     });
     assert!(deltas > 5, "{deltas} deltas");
 }
+
+/// Every code a rejection can carry is in docs/agent-protocol.md's "Rejections" table, with its
+/// status (docs/agent-protocol.md must stay exact: independent checks are written from it).
+#[test]
+fn every_rejection_code_is_documented_with_its_status() {
+    let doc = include_str!("../../docs/agent-protocol.md");
+    let start = doc.find("## Rejections").expect("the Rejections section");
+    let table = &doc[start + doc[start..].find("\n\n|").expect("the table") + 2..];
+    let rows: Vec<&str> = table.lines().take_while(|l| l.starts_with('|')).collect();
+    for status in 400..=599u16 {
+        let code = errors::code_for(StatusCode::from_u16(status).unwrap());
+        let own = format!("| `{status}` | `{code}` |");
+        let fallback = format!("| other `{}xx` | `{code}` |", status / 100);
+        assert!(
+            rows.iter().any(|r| r.starts_with(&own) || r.starts_with(&fallback)),
+            "{status} {code} is not in docs/agent-protocol.md's Rejections table"
+        );
+    }
+}
