@@ -1161,3 +1161,35 @@ fn every_rejection_code_is_documented_with_its_status() {
         );
     }
 }
+
+/// The connections `serve` accepts have Nagle's algorithm off (issue 10: the first event of a
+/// keep-alive request waited 44 ms for a delayed ACK). The server runs in this process, so its
+/// end of the connection is found among the process's descriptors and asked directly.
+#[cfg(target_os = "linux")]
+#[tokio::test]
+async fn served_connections_have_nagle_off() {
+    use std::os::fd::{FromRawFd, IntoRawFd};
+    let server = start(served(fast(), Limits::default())).await;
+    let mut client = connect(server.addr, "GET /api/health HTTP/1.1\r\nhost: x\r\n\r\n").await;
+    assert!(read_until(&mut client, "\r\n\r\n").await.starts_with("HTTP/1.1 200"));
+    let client_addr = client.local_addr().unwrap();
+    let mut server_side = None;
+    for entry in std::fs::read_dir("/proc/self/fd").unwrap().flatten() {
+        let is_socket = std::fs::read_link(entry.path()).is_ok_and(|t| t.to_string_lossy().starts_with("socket:"));
+        let Some(fd) = entry.file_name().to_str().and_then(|n| n.parse::<i32>().ok()) else { continue };
+        if !is_socket {
+            continue;
+        }
+        // SAFETY: the descriptor is only borrowed: queried, then released without being closed.
+        let socket = unsafe { std::net::TcpStream::from_raw_fd(fd) };
+        let ends = (socket.local_addr().ok(), socket.peer_addr().ok());
+        let nodelay = socket.nodelay().ok();
+        let _ = socket.into_raw_fd();
+        if ends == (Some(server.addr), Some(client_addr)) {
+            server_side = nodelay;
+        }
+    }
+    assert_eq!(server_side, Some(true), "the server's end of the connection has TCP_NODELAY");
+    drop(client);
+    server.stop().await;
+}
