@@ -147,6 +147,26 @@ mod tests {
         }
     }
 
+    /// Dialect knowledge lives in the dialect mapping only (issue 13, item 3): the dispatcher reads
+    /// stickiness and history replay as properties of `Api` and names no dialect of its own.
+    #[test]
+    fn the_dispatcher_names_no_dialect() {
+        for (path, source) in sources(&["src/events/dispatcher.rs"]) {
+            let code: String = source
+                .split("#[cfg(test)]")
+                .next()
+                .unwrap_or_default()
+                .lines()
+                .filter(|l| !l.trim_start().starts_with("//"))
+                .collect::<Vec<_>>()
+                .join("\n");
+            assert!(code.contains("is_sticky(") && code.contains("replays_history("), "{path}");
+            for banned in ["Api::Chask", "Api::Sa", "Api::ChatSpark", "onReady", "saEvents", "chatspark", "watsonx"] {
+                assert!(!code.contains(banned), "{path} names the dialect {banned}");
+            }
+        }
+    }
+
     /// (path, text) of each `.rs` file under `paths` (files or folders, from the crate root).
     fn sources(paths: &[&str]) -> Vec<(String, String)> {
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
