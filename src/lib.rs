@@ -167,6 +167,39 @@ mod tests {
         }
     }
 
+    /// Ids are unguessable (issue 10, item 2): the browser runtime fills them from
+    /// `crypto.getRandomValues` (the controller draws every id from `Runtime::fill_random`, see
+    /// `chat::tests::ids_come_from_the_secure_random_source`), and nothing in the widget or in
+    /// `embed.js` uses `Math.random`.
+    #[test]
+    fn no_math_random_anywhere() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let host = std::fs::read_to_string(root.join("src/host/mod.rs")).unwrap();
+        let fill = &host[host.find("fn fill_random").expect("BrowserRuntime::fill_random")..];
+        assert!(fill[..fill.find("\n    }").unwrap()].contains("get_random_values"), "fill_random uses crypto");
+        let mut dirs = vec![root.join("src"), root.join("public")];
+        let mut seen = 0;
+        while let Some(dir) = dirs.pop() {
+            for entry in std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()) {
+                if entry.is_dir() {
+                    dirs.push(entry);
+                } else if entry.extension().is_some_and(|e| e == "rs" || e == "js") && !entry.ends_with("src/lib.rs") {
+                    let text = std::fs::read_to_string(&entry).unwrap();
+                    // Code only: comments may name what is not used.
+                    let text: String = text
+                        .lines()
+                        .filter(|l| !["//", "/*", "*"].iter().any(|c| l.trim_start().starts_with(c)))
+                        .collect();
+                    seen += 1;
+                    for banned in ["Math.random", "Math::random"] {
+                        assert!(!text.contains(banned), "{} uses {banned}", entry.display());
+                    }
+                }
+            }
+        }
+        assert!(seen > 50, "{seen} files");
+    }
+
     /// (path, text) of each `.rs` file under `paths` (files or folders, from the crate root).
     fn sources(paths: &[&str]) -> Vec<(String, String)> {
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
