@@ -451,7 +451,7 @@
   }
 
   /* Whether a stored conversation had its window open: it reopens at once, so no placeholder
-     (its key: src/web/storage.rs). */
+     (its key: src/host/storage.rs). */
   function openBefore(config) {
     try {
       var s = config.persist === "session" ? W.sessionStorage : W.localStorage;

@@ -284,6 +284,32 @@ mod tests {
         }
     }
 
+    /// `HTMLElementEventMap` has one `colloquy:<name>` entry per variant of the `Event` enum: the
+    /// `type` literals ts-rs reads from the enum itself are exactly `EVENT_NAMES`, and the map
+    /// lists exactly those (a new event that is not in `EVENT_NAMES` fails here).
+    #[test]
+    fn the_dom_event_map_covers_every_event_variant() {
+        let event = decl::<Event>(&Config::default());
+        let mut variants: Vec<&str> =
+            event.split("\"type\": \"").skip(1).filter_map(|rest| rest.split_once('"').map(|(name, _)| name)).collect();
+        variants.sort_unstable();
+        let mut names = crate::events::EVENT_NAMES.to_vec();
+        names.sort_unstable();
+        let count = names.len();
+        names.dedup();
+        assert_eq!(names.len(), count, "EVENT_NAMES repeats a name");
+        assert_eq!(variants, names, "the Event enum and EVENT_NAMES drifted apart");
+        let api = definitions();
+        let start = api.find("interface HTMLElementEventMap {").expect("HTMLElementEventMap");
+        let body = &api[start..start + api[start..].find("\n}\n").expect("end of HTMLElementEventMap")];
+        let mut mapped: Vec<&str> = body
+            .lines()
+            .filter_map(|l| l.trim().strip_prefix("\"colloquy:").and_then(|l| l.split_once('"')).map(|(n, _)| n))
+            .collect();
+        mapped.sort_unstable();
+        assert_eq!(mapped, names, "HTMLElementEventMap does not list every event");
+    }
+
     /// The `Config` interface lists exactly the keys the config reader knows.
     #[test]
     fn the_config_interface_matches_the_config_keys() {

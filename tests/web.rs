@@ -525,3 +525,63 @@ async fn streaming_does_not_write_the_snapshot_per_delta() {
         .unwrap();
     assert!(stored.contains("Sentence 59 of 60"), "the finished reply is stored");
 }
+
+/// `use_focus_keeper` (issue 13, item 5): while its owner lives, a focused control that goes away
+/// hands the focus to the region; once the owner is disposed its MutationObserver and `focusin`
+/// listener are gone, and the same loss leaves the focus where the browser puts it.
+#[wasm_bindgen_test]
+async fn the_focus_keeper_keeps_the_focus_and_lets_go_when_disposed() {
+    use leptos::tachys::html::node_ref::NodeRefContainer;
+    // The reactive executor (effects) is set up by mounting.
+    leptos::mount::mount_to(document().create_element("div").unwrap().unchecked_into(), || ()).forget();
+    let region: HtmlElement = document().create_element("div").unwrap().unchecked_into();
+    region.set_tab_index(-1);
+    document().body().unwrap().append_child(&region).unwrap();
+    let button = |label: &str| -> HtmlElement {
+        let b: HtmlElement = document().create_element("button").unwrap().unchecked_into();
+        b.set_text_content(Some(label));
+        region.append_child(&b).unwrap();
+        b
+    };
+    let region_element: web_sys::Element = region.clone().into();
+    let active_is_region = || document().active_element().is_some_and(|e| e == region_element);
+    let owner = Owner::new();
+    owner.with(|| {
+        let target = NodeRef::<leptos::html::Div>::new();
+        colloquy::hooks::use_focus_keeper(target);
+        target.load(region.as_ref());
+    });
+    TimeoutFuture::new(50).await;
+    let first = button("first");
+    first.focus().unwrap();
+    first.remove();
+    let mut kept = false;
+    for _ in 0..100 {
+        if active_is_region() {
+            kept = true;
+            break;
+        }
+        TimeoutFuture::new(10).await;
+    }
+    assert!(kept, "the focus went back to the region");
+    owner.cleanup();
+    // A listener or observer left behind would call a dropped closure (an uncaught error) or
+    // move the focus.
+    let errors = Rc::new(RefCell::new(Vec::<String>::new()));
+    let seen = errors.clone();
+    let on_error = Closure::<dyn Fn(web_sys::Event)>::new(move |e: web_sys::Event| {
+        let message = js_sys::Reflect::get(&e, &"message".into()).ok().and_then(|m| m.as_string());
+        seen.borrow_mut().push(message.unwrap_or_default());
+    });
+    let window = web_sys::window().unwrap();
+    window.add_event_listener_with_callback("error", on_error.as_ref().unchecked_ref()).unwrap();
+    let second = button("second");
+    second.focus().unwrap();
+    assert_eq!(document().active_element(), Some(second.clone().into()));
+    second.remove();
+    TimeoutFuture::new(200).await;
+    window.remove_event_listener_with_callback("error", on_error.as_ref().unchecked_ref()).unwrap();
+    assert!(errors.borrow().is_empty(), "a disposed keeper still ran: {:?}", errors.borrow());
+    assert!(!active_is_region(), "a disposed keeper still moved the focus");
+    region.remove();
+}

@@ -1,6 +1,6 @@
-//! The bridge message decoder (src/web/bridge.rs): whatever a host page posts, `decode` answers
+//! The bridge message decoder (src/host/bridge.rs): whatever a host page posts, `decode` answers
 //! `Ok` or `Err`, never panics. A decoded `hostElement` mirror goes through the sanitizer
-//! (src/web/sanitize.rs), whose output holds only allowlisted elements and attributes, and web
+//! (src/dom/sanitize.rs), whose output holds only allowlisted elements and attributes, and web
 //! links and images only.
 #![no_main]
 

@@ -304,16 +304,27 @@ pub fn scripted_steps(request: &AgentRequest, memory: &mut Memory, now_ms: f64) 
     }
 }
 
+/// Waits `d` between scripted steps. A zero pace only yields: `tokio::time::sleep(ZERO)` still
+/// waits for the timer's next millisecond tick, which made an unpaced reply (the load bench, the
+/// tests) take about 1 ms per chunk.
+async fn pause(d: Duration) {
+    if d.is_zero() {
+        tokio::task::yield_now().await;
+    } else {
+        tokio::time::sleep(d).await;
+    }
+}
+
 /// Streams scripted steps. Returns whether the whole reply went out.
 pub async fn stream_steps(steps: Vec<Step>, pace: Pace, out: &Out) -> bool {
     for step in steps {
         let alive = match step {
             Step::Sleep(0) => {
-                tokio::time::sleep(pace.think).await;
+                pause(pace.think).await;
                 true
             }
             Step::Sleep(ms) => {
-                tokio::time::sleep(Duration::from_millis(ms.into())).await;
+                pause(Duration::from_millis(ms.into())).await;
                 true
             }
             Step::Emit(AgentEvent::Malformed(raw)) => out.raw(raw).await,
@@ -325,7 +336,7 @@ pub async fn stream_steps(steps: Vec<Step>, pace: Pace, out: &Out) -> bool {
                     if !ok {
                         break;
                     }
-                    tokio::time::sleep(pace.chunk).await;
+                    pause(pace.chunk).await;
                 }
                 ok && out.event(&AgentEvent::Message(message)).await
             }
@@ -486,7 +497,7 @@ pub async fn upstream(
                 if !out.event(&AgentEvent::Delta { message_id: id.clone(), text: piece }).await {
                     return None;
                 }
-                tokio::time::sleep(limits.pace.chunk).await;
+                pause(limits.pace.chunk).await;
             }
             text = line;
         }

@@ -167,7 +167,8 @@ mod tests {
         assert!(csp.contains("frame-ancestors https://a.example;"));
         assert!(csp.contains("connect-src 'self' https://a.example https://api.example;"));
         assert!(csp.contains("script-src 'self' 'wasm-unsafe-eval';"));
-        assert!(!csp.contains("unsafe-inline"));
+        assert!(csp.contains("style-src 'self';") && csp.starts_with("default-src 'self';"));
+        assert!(!csp.contains("unsafe-inline") && !csp.contains(" 'unsafe-eval'"));
         assert!(widget_csp(&[], &[]).contains("frame-ancestors 'self';"));
     }
 }

@@ -1074,3 +1074,122 @@ fn the_upstream_is_named_without_its_key_or_query() {
     assert!(!line.contains("sk-very") && !line.contains("sekrit") && !line.contains("pw@"), "{line}");
     assert!(upstream_summary(&Upstream::new("http://127.0.0.1:11434/v1/chat/completions", "llama")).contains("no key"));
 }
+
+/// Issue 10, item 3: the provider's error text (an error status with a body, or an `error` object
+/// inside the stream) goes to the server's log; the browser gets only the generic `SEND_ERROR`.
+#[tokio::test]
+async fn provider_error_text_stays_in_the_server_log() {
+    let provider = Router::new()
+        .route(
+            "/status",
+            post(|| async { (StatusCode::UNAUTHORIZED, "Incorrect API key provided: sk-pr0vider (org S3CRET-ORG)") }),
+        )
+        .route(
+            "/stream",
+            post(|| async {
+                let body = "data: {\"choices\":[{\"delta\":{\"content\":\"Hel\"}}]}\n\n\
+                            data: {\"error\":{\"message\":\"quota of S3CRET-ORG exceeded for sk-pr0vider\"}}\n\n";
+                ([(header::CONTENT_TYPE, "text/event-stream")], body)
+            }),
+        );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, provider).await.unwrap() });
+    for path in ["/status", "/stream"] {
+        let upstream = Upstream { key: Some("k".into()), ..Upstream::new(format!("http://{addr}{path}"), "m") };
+        let app = app_with(ApiOptions { upstream: Some(upstream), ..fast() });
+        let body = send(&app, "pe", "m1", "hi", &[]).await.body;
+        let error = events(&body).into_iter().find_map(|(_, e)| match e {
+            Ok(Some(AgentEvent::Error(err))) => Some(err),
+            _ => None,
+        });
+        let error = error.unwrap_or_else(|| panic!("{path}: no error event: {body}"));
+        assert_eq!(error.code, colloquy::events::ErrorCode::SendError, "{path}: {body}");
+        assert_eq!(error.message, agent::refused().message, "{path}: {body}");
+        for secret in ["sk-pr0vider", "S3CRET", "Incorrect API key", "quota", "127.0.0.1"] {
+            assert!(!body.contains(secret), "{path}: {secret:?} reached the browser: {body}");
+        }
+    }
+}
+
+/// With zero pacing (the load bench, the tests) the scripted agent never waits on the timer:
+/// `sleep(ZERO)` waits for the next millisecond tick, which capped one client at about 200
+/// replies a second in `cargo xtask bench`. Checked on a runtime without a time driver, where
+/// any `sleep` panics.
+#[test]
+fn an_unpaced_scripted_reply_never_waits_for_the_timer() {
+    let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
+    let deltas = runtime.block_on(async {
+        let (tx, mut rx) = tokio::sync::mpsc::channel::<String>(agent::STREAM_BUFFER);
+        let reader = tokio::spawn(async move {
+            let mut deltas = 0;
+            while let Some(text) = rx.recv().await {
+                deltas += usize::from(text.starts_with("event: delta"));
+            }
+            deltas
+        });
+        let request = AgentRequest {
+            conversation_id: "np".into(),
+            message_id: "m1".into(),
+            text: "/long 20".into(),
+            auth_token: None,
+        };
+        let steps = agent::scripted_steps(&request, &mut Memory::default(), 0.0);
+        let out = agent::Out::new(tx, 1 << 20);
+        assert!(agent::stream_steps(steps, fast().pace, &out).await);
+        drop(out);
+        reader.await.unwrap()
+    });
+    assert!(deltas > 5, "{deltas} deltas");
+}
+
+/// Every code a rejection can carry is in docs/agent-protocol.md's "Rejections" table, with its
+/// status (docs/agent-protocol.md must stay exact: independent checks are written from it).
+#[test]
+fn every_rejection_code_is_documented_with_its_status() {
+    let doc = include_str!("../../docs/agent-protocol.md");
+    let start = doc.find("## Rejections").expect("the Rejections section");
+    let table = &doc[start + doc[start..].find("\n\n|").expect("the table") + 2..];
+    let rows: Vec<&str> = table.lines().take_while(|l| l.starts_with('|')).collect();
+    for status in 400..=599u16 {
+        let code = errors::code_for(StatusCode::from_u16(status).unwrap());
+        let own = format!("| `{status}` | `{code}` |");
+        let fallback = format!("| other `{}xx` | `{code}` |", status / 100);
+        assert!(
+            rows.iter().any(|r| r.starts_with(&own) || r.starts_with(&fallback)),
+            "{status} {code} is not in docs/agent-protocol.md's Rejections table"
+        );
+    }
+}
+
+/// The connections `serve` accepts have Nagle's algorithm off (issue 10: the first event of a
+/// keep-alive request waited 44 ms for a delayed ACK). The server runs in this process, so its
+/// end of the connection is found among the process's descriptors and asked directly.
+#[cfg(target_os = "linux")]
+#[tokio::test]
+async fn served_connections_have_nagle_off() {
+    use std::os::fd::{FromRawFd, IntoRawFd};
+    let server = start(served(fast(), Limits::default())).await;
+    let mut client = connect(server.addr, "GET /api/health HTTP/1.1\r\nhost: x\r\n\r\n").await;
+    assert!(read_until(&mut client, "\r\n\r\n").await.starts_with("HTTP/1.1 200"));
+    let client_addr = client.local_addr().unwrap();
+    let mut server_side = None;
+    for entry in std::fs::read_dir("/proc/self/fd").unwrap().flatten() {
+        let is_socket = std::fs::read_link(entry.path()).is_ok_and(|t| t.to_string_lossy().starts_with("socket:"));
+        let Some(fd) = entry.file_name().to_str().and_then(|n| n.parse::<i32>().ok()) else { continue };
+        if !is_socket {
+            continue;
+        }
+        // SAFETY: the descriptor is only borrowed: queried, then released without being closed.
+        let socket = unsafe { std::net::TcpStream::from_raw_fd(fd) };
+        let ends = (socket.local_addr().ok(), socket.peer_addr().ok());
+        let nodelay = socket.nodelay().ok();
+        let _ = socket.into_raw_fd();
+        if ends == (Some(server.addr), Some(client_addr)) {
+            server_side = nodelay;
+        }
+    }
+    assert_eq!(server_side, Some(true), "the server's end of the connection has TCP_NODELAY");
+    drop(client);
+    server.stop().await;
+}
