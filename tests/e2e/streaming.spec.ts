@@ -84,14 +84,17 @@ for (const mode of MODES) {
     ["paced at 2,000 deltas a second", 2000],
   ] as const) {
     test(`${mode}: 10,000 deltas ${label} all reach the handler, exact`, async ({ page }, info) => {
-      test.setTimeout(90_000);
+      // Behaviour, not speed (the figures are cargo xtask bench's). In iframe mode each delta
+      // with a host handler is a bridge round trip (the handler may rewrite it), a few ms each on
+      // a loaded 2-core machine: 10,000 of them took over 80 s with CI's neighbours busy.
+      test.setTimeout(240_000);
       pace = rate;
       await page.goto(`/streaming.html?mode=${mode}&api=${encodeURIComponent(API)}`);
       const widget = new Widget(page, mode);
       await widget.open();
       const started = Date.now();
       await widget.send("a long answer, please");
-      await expect.poll(() => page.evaluate(() => (window as any).stream.received), { timeout: 80_000 }).toBe(FULL);
+      await expect.poll(() => page.evaluate(() => (window as any).stream.received), { timeout: 220_000 }).toBe(FULL);
       const took = Date.now() - started;
       const s = await page.evaluate(() => (window as any).stream);
       expect(s.deltas).toBe(DELTAS);
