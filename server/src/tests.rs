@@ -8,6 +8,7 @@ use colloquy::agent::AgentEvent;
 use colloquy::agent::sse::{SseParser, from_wire};
 use http_body_util::BodyExt;
 use serde_json::Value;
+use std::sync::Mutex;
 use tower::ServiceExt;
 
 const SECRET: &[u8] = b"s3cret";
@@ -118,7 +119,14 @@ async fn a_retry_of_the_same_message_gets_the_same_reply() {
     let first = send(&app, "c2", "m1", "/handoff", &[]).await;
     let again = send(&app, "c2", "m1", "/handoff", &[]).await;
     assert_eq!(first.body, again.body);
-    // The handoff happened once: the next message goes to the human.
+    // The handoff happened once: the next message goes to the human (the queue).
+    let names: Vec<String> =
+        events(&send(&app, "c2", "m2", "hi", &[]).await.body).into_iter().map(|(n, _)| n).collect();
+    assert_eq!(names, ["accepted", "done"]);
+    // With the scripted human, the human answers within the reply.
+    let app = app_with(ApiOptions { handoff: Handoff::Scripted, ..fast() });
+    let first = send(&app, "c2", "m1", "/handoff", &[]).await;
+    assert_eq!(first.body, send(&app, "c2", "m1", "/handoff", &[]).await.body);
     assert!(final_text(&send(&app, "c2", "m2", "hi", &[]).await.body).contains("looking into"));
 }
 
@@ -866,48 +874,71 @@ fn deltas(body: &str) -> Vec<String> {
         .collect()
 }
 
+/// The event names of a hand-off reply: the real queue ends at `queued`; the scripted human
+/// connects and greets within the reply.
+fn handoff_names(mode: Handoff) -> Vec<&'static str> {
+    match mode {
+        Handoff::Queue => vec!["accepted", "typing", "delta", "message", "handoff", "done"],
+        Handoff::Scripted => {
+            vec!["accepted", "typing", "delta", "message", "handoff", "handoff", "handoff", "message", "done"]
+        }
+    }
+}
+
 #[tokio::test]
 async fn a_model_handoff_is_on_the_wire_exactly_as_the_scripted_handoff() {
-    let (url, calls) =
-        wire_upstream(vec![handoff_script(&["Let me connect you ", "with a member of our team."])]).await;
-    let upstream = Upstream {
-        key: Some("sk-test".into()),
-        system: Some("You are the shop's assistant.".into()),
-        ..Upstream::new(url, "m")
-    };
-    let app = app_with(ApiOptions { upstream: Some(upstream), ..fast() });
-    let model = send(&app, "h1", "m1", "Can I talk to a person?", &[]).await;
-    let scripted = send(&app_with(fast()), "h1", "m1", "/handoff", &[]).await;
-    assert_eq!(deltas(&model.body), ["Let me connect you ", "with a member of our team."]);
-    // Same names, same order, same handoff events and human greeting as `/handoff`.
-    assert_eq!(shape(&model.body), shape(&scripted.body));
-    let names: Vec<String> = shape(&model.body).into_iter().map(|(n, _)| n).collect();
-    assert_eq!(names, ["accepted", "typing", "delta", "message", "handoff", "handoff", "handoff", "message", "done"]);
-    assert!(!model.body.contains("asked for a person"), "the reason is not shown to the visitor");
-    // The request: the system prompt first, the tool offered, the key as a bearer token.
-    let (head, body) = calls.lock().unwrap()[0].clone();
-    assert!(head.contains("\r\nauthorization: bearer sk-test"), "{head}");
-    assert_eq!(body["stream"], true);
-    assert_eq!(body["messages"][0], json!({"role": "system", "content": "You are the shop's assistant."}));
-    assert_eq!(body["messages"][1], json!({"role": "user", "content": "Can I talk to a person?"}));
-    let tool = &body["tools"][0];
-    assert_eq!(tool["type"], "function");
-    assert_eq!(tool["function"]["name"], "transfer_to_human");
-    assert!(tool["function"]["description"].as_str().is_some_and(|d| !d.is_empty()));
-    assert_eq!(tool["function"]["parameters"]["properties"]["reason"]["type"], "string");
-    assert_eq!(tool["function"]["parameters"]["required"], json!(["reason"]));
-    // The conversation is with the human now: the model is not called again.
-    let next = send(&app, "h1", "m2", "My order is late", &[]).await;
-    let Some(Ok(Some(AgentEvent::Message(m)))) =
-        events(&next.body).into_iter().map(|(_, e)| e).rfind(|e| matches!(e, Ok(Some(AgentEvent::Message(_)))))
-    else {
-        panic!("{}", next.body)
-    };
-    assert_eq!(m.agent_name.as_deref(), Some(colloquy::agent::demo::HUMAN));
-    assert_eq!(calls.lock().unwrap().len(), 1);
-    // A retry of the hand-off gets the same reply, without calling the model again.
-    assert_eq!(send(&app, "h1", "m1", "Can I talk to a person?", &[]).await.body, model.body);
-    assert_eq!(calls.lock().unwrap().len(), 1);
+    for mode in [Handoff::Queue, Handoff::Scripted] {
+        let (url, calls) =
+            wire_upstream(vec![handoff_script(&["Let me connect you ", "with a member of our team."])]).await;
+        let upstream = Upstream {
+            key: Some("sk-test".into()),
+            system: Some("You are the shop's assistant.".into()),
+            ..Upstream::new(url, "m")
+        };
+        let app = app_with(ApiOptions { upstream: Some(upstream), handoff: mode, ..fast() });
+        let model = send(&app, "h1", "m1", "Can I talk to a person?", &[]).await;
+        let scripted = send(&app_with(ApiOptions { handoff: mode, ..fast() }), "h1", "m1", "/handoff", &[]).await;
+        assert_eq!(deltas(&model.body), ["Let me connect you ", "with a member of our team."]);
+        // Same names, same order, same handoff events (and, scripted, human greeting) as `/handoff`.
+        assert_eq!(shape(&model.body), shape(&scripted.body));
+        let names: Vec<String> = shape(&model.body).into_iter().map(|(n, _)| n).collect();
+        assert_eq!(names, handoff_names(mode), "{mode:?}");
+        assert!(!model.body.contains("asked for a person"), "the reason is not shown to the visitor");
+        // The request: the system prompt first, the tool offered, the key as a bearer token.
+        let (head, body) = calls.lock().unwrap()[0].clone();
+        assert!(head.contains("\r\nauthorization: bearer sk-test"), "{head}");
+        assert_eq!(body["stream"], true);
+        assert_eq!(body["messages"][0], json!({"role": "system", "content": "You are the shop's assistant."}));
+        assert_eq!(body["messages"][1], json!({"role": "user", "content": "Can I talk to a person?"}));
+        let tool = &body["tools"][0];
+        assert_eq!(tool["type"], "function");
+        assert_eq!(tool["function"]["name"], "transfer_to_human");
+        assert!(tool["function"]["description"].as_str().is_some_and(|d| !d.is_empty()));
+        assert_eq!(tool["function"]["parameters"]["properties"]["reason"]["type"], "string");
+        assert_eq!(tool["function"]["parameters"]["required"], json!(["reason"]));
+        // The conversation is with the human now: the model is not called again.
+        let next = send(&app, "h1", "m2", "My order is late", &[]).await;
+        match mode {
+            Handoff::Queue => {
+                let names: Vec<String> = shape(&next.body).into_iter().map(|(n, _)| n).collect();
+                assert_eq!(names, ["accepted", "done"], "the message went to the queue");
+            }
+            Handoff::Scripted => {
+                let Some(Ok(Some(AgentEvent::Message(m)))) = events(&next.body)
+                    .into_iter()
+                    .map(|(_, e)| e)
+                    .rfind(|e| matches!(e, Ok(Some(AgentEvent::Message(_)))))
+                else {
+                    panic!("{}", next.body)
+                };
+                assert_eq!(m.agent_name.as_deref(), Some(colloquy::agent::demo::HUMAN));
+            }
+        }
+        assert_eq!(calls.lock().unwrap().len(), 1);
+        // A retry of the hand-off gets the same reply, without calling the model again.
+        assert_eq!(send(&app, "h1", "m1", "Can I talk to a person?", &[]).await.body, model.body);
+        assert_eq!(calls.lock().unwrap().len(), 1);
+    }
 }
 
 #[tokio::test]
@@ -977,7 +1008,7 @@ async fn a_tool_call_split_across_writes_and_events_is_assembled() {
     let model = send(&app, "s1", "m1", "a person please", &[]).await;
     assert_eq!(final_text(&model.body), "One moment.");
     let names: Vec<String> = shape(&model.body).into_iter().map(|(n, _)| n).collect();
-    assert_eq!(names, ["accepted", "typing", "delta", "message", "handoff", "handoff", "handoff", "message", "done"]);
+    assert_eq!(names, handoff_names(Handoff::Queue));
 }
 
 #[tokio::test]
