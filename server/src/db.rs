@@ -455,7 +455,9 @@ impl Store {
         let options = AnyPoolOptions::new().acquire_timeout(Duration::from_secs(10));
         let options = match (self.0.backend, self.0.memory) {
             // One connection holds an in-memory database: keep it for the store's life.
-            (Backend::Sqlite, true) => options.max_connections(1).min_connections(1).idle_timeout(None).max_lifetime(None),
+            (Backend::Sqlite, true) => {
+                options.max_connections(1).min_connections(1).idle_timeout(None).max_lifetime(None)
+            }
             (Backend::Sqlite, false) => options.max_connections(4),
             (Backend::Postgres, _) => options.max_connections(10),
         };
@@ -497,7 +499,11 @@ impl Store {
                 let weak = Arc::downgrade(&self.0);
                 tokio::spawn(sweeper(weak.clone()));
                 if self.0.backend == Backend::Postgres {
-                    tokio::spawn(listener(weak, self.0.url.clone()));
+                    // Listening before the first stream opens: nothing committed after this
+                    // point is missed.
+                    let mut first = sqlx::postgres::PgListener::connect(&self.0.url).await?;
+                    first.listen(CHANNEL).await?;
+                    tokio::spawn(listener(weak, self.0.url.clone(), first));
                 }
                 Ok::<AnyPool, StoreError>(pool)
             })
@@ -864,16 +870,18 @@ impl Store {
         Ok(rows.iter().map(Event::from_row).collect::<Result<_, _>>()?)
     }
 
-    /// The agents' view of the last `limit` events of `id` of the given kinds, oldest first.
-    pub async fn last_events(&self, id: &str, kind: &str, limit: i64) -> Result<Vec<Event>, StoreError> {
+    /// The last `limit` events of `id` of this kind, oldest first, as the agents' side (or,
+    /// `visitor`, the visitor) sees them.
+    pub async fn last_events(&self, id: &str, kind: &str, limit: i64, visitor: bool) -> Result<Vec<Event>, StoreError> {
         self.ready().await?;
         let rows = sqlx::query(
             "SELECT conversation_id, seq, audience, kind, data, created_at FROM colloquy_events \
-             WHERE conversation_id = $1 AND kind = $2 AND audience <> 'visitor' ORDER BY seq DESC LIMIT $3",
+             WHERE conversation_id = $1 AND kind = $2 AND audience <> $4 ORDER BY seq DESC LIMIT $3",
         )
         .bind(id)
         .bind(kind)
         .bind(limit)
+        .bind(if visitor { "agent" } else { "visitor" })
         .fetch_all(self.pool())
         .await?;
         let mut events: Vec<Event> = rows.iter().map(Event::from_row).collect::<Result<_, _>>()?;
@@ -1128,31 +1136,40 @@ async fn sweeper(store: Weak<Inner>) {
 }
 
 /// Postgres: hears every instance's announcements and passes them to this instance's streams.
-/// A lost connection is re-established (with a resync: announcements may have been missed).
-async fn listener(store: Weak<Inner>, url: String) {
+/// A lost connection is re-established, with a resync (announcements may have been missed).
+async fn listener(store: Weak<Inner>, url: String, first: sqlx::postgres::PgListener) {
+    let mut current = Some(first);
     let mut backoff = Duration::from_millis(200);
     loop {
-        let hub = match store.upgrade() {
-            Some(inner) => inner.hub.clone(),
-            None => return,
-        };
-        let mut listener = match sqlx::postgres::PgListener::connect(&url).await {
-            Ok(l) => l,
-            Err(e) => {
-                eprintln!("colloquy-server: store: listener: {e}");
-                tokio::time::sleep(backoff).await;
-                backoff = (backoff * 2).min(Duration::from_secs(10));
-                continue;
+        let mut listener = match current.take() {
+            Some(l) => l,
+            None => {
+                let connected = async {
+                    let mut l = sqlx::postgres::PgListener::connect(&url).await?;
+                    l.listen(CHANNEL).await?;
+                    Ok::<_, sqlx::Error>(l)
+                };
+                match connected.await {
+                    Ok(l) => {
+                        backoff = Duration::from_millis(200);
+                        match store.upgrade() {
+                            Some(inner) => inner.hub.resync(),
+                            None => return,
+                        }
+                        l
+                    }
+                    Err(e) => {
+                        eprintln!("colloquy-server: store: listener: {e}");
+                        tokio::time::sleep(backoff).await;
+                        backoff = (backoff * 2).min(Duration::from_secs(10));
+                        if store.strong_count() == 0 {
+                            return;
+                        }
+                        continue;
+                    }
+                }
             }
         };
-        if let Err(e) = listener.listen(CHANNEL).await {
-            eprintln!("colloquy-server: store: listen: {e}");
-            tokio::time::sleep(backoff).await;
-            continue;
-        }
-        backoff = Duration::from_millis(200);
-        hub.resync();
-        drop(hub);
         loop {
             // Wake up now and then to notice that the store was dropped.
             let next = tokio::time::timeout(Duration::from_secs(5), listener.try_recv()).await;
@@ -1166,7 +1183,7 @@ async fn listener(store: Weak<Inner>, url: String) {
                         inner.hub.publish(id, seq);
                     }
                 }
-                // The connection was lost: the next try_recv reconnects; resync then.
+                // The connection was lost; the next try_recv reconnects and listens again.
                 Ok(Ok(None)) => inner.hub.resync(),
                 Ok(Err(e)) => {
                     eprintln!("colloquy-server: store: listener: {e}");

@@ -744,7 +744,7 @@ async fn reply_human(state: &AppState, request: &AgentRequest, end: bool, now_ms
 /// A hand-off by the model goes on as `/handoff` does.
 async fn reply_upstream(state: &AppState, upstream: &Upstream, request: &AgentRequest, now_ms: f64, out: &Out) -> bool {
     let history: Vec<(String, String)> =
-        match state.store.last_events(&request.conversation_id, "message", MAX_HISTORY as i64).await {
+        match state.store.last_events(&request.conversation_id, "message", MAX_HISTORY as i64, false).await {
             Ok(events) => events
                 .iter()
                 .filter_map(|e| serde_json::from_str::<serde_json::Value>(&e.data).ok())
@@ -814,3 +814,5 @@ async fn reply_upstream(state: &AppState, upstream: &Upstream, request: &AgentRe
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_live;

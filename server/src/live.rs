@@ -291,7 +291,7 @@ pub(crate) fn agent_router() -> Router<Shared> {
 
 /// A conversation with its history (the last `limit` messages, oldest first).
 async fn with_history(st: &AppState, c: &Conversation, limit: i64) -> Result<Value, Response> {
-    let events = st.store.last_events(&c.id, "message", limit).await.map_err(store_error)?;
+    let events = st.store.last_events(&c.id, "message", limit, false).await.map_err(store_error)?;
     let mut v = c.summary();
     let messages: Vec<Value> = events.iter().map(agent_data).collect();
     v["messages"] = Value::Array(messages);
@@ -374,14 +374,21 @@ async fn one(State(st): State<Shared>, Extension(agent): Extension<Agent>, Path(
     }
 }
 
-/// The `read` receipt for the visitor: their messages up to the last one are read.
+/// The `read` receipt for the visitor: their messages up to the last one are read (`None` when
+/// there is none, or it was sent already).
 async fn read_receipt(st: &AppState, id: &str) -> Result<Option<NewEvent>, Response> {
-    let last = st.store.last_events(id, "message", 20).await.map_err(store_error)?;
+    let last = st.store.last_events(id, "message", 20, false).await.map_err(store_error)?;
     let visitor = last.iter().rev().find_map(|e| {
         let v: Value = serde_json::from_str(&e.data).ok()?;
         (v.get("from")? == "visitor").then(|| v.get("id")?.as_str().map(str::to_owned)).flatten()
     });
-    Ok(visitor.map(|id| NewEvent::new(Audience::Visitor, "read", json!({"messageId": id}))))
+    let Some(visitor) = visitor else { return Ok(None) };
+    let sent = st.store.last_events(id, "read", 1, true).await.map_err(store_error)?;
+    let sent = sent.first().and_then(|e| serde_json::from_str::<Value>(&e.data).ok());
+    if sent.as_ref().and_then(|v| v.get("messageId")).and_then(Value::as_str) == Some(visitor.as_str()) {
+        return Ok(None);
+    }
+    Ok(Some(NewEvent::new(Audience::Visitor, "read", json!({"messageId": visitor}))))
 }
 
 /// `POST /api/agent/conversations/{id}/take`: exactly one of concurrent takers wins; the

@@ -277,7 +277,10 @@ async fn main() {
         println!("colloquy-server: {}", colloquy_server::upstream_summary(upstream));
     }
     if let Some(api) = &options.api {
-        println!(
+        // Not println!: whoever started the server may have read the first line and closed
+        // stdout (the address is all they wanted).
+        let _ = writeln!(
+            std::io::stdout(),
             "colloquy-server: store {} (hand-off: {})",
             colloquy_server::db::shown_url(&api.database),
             match api.handoff {

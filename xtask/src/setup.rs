@@ -17,6 +17,9 @@ const DEBIAN_RUST: &[&str] = &["rustc-web", "cargo-web", "rust-web-src", "lld-22
 /// Chromium, its driver, and DejaVu Sans: its Arabic and Hebrew glyphs draw the `ar` and `he`
 /// locales (and the `ar` screenshot baselines) the same on every machine.
 const DEBIAN_BROWSER: &[&str] = &["chromium", "chromium-driver", "fonts-dejavu-core"];
+/// Postgres, for the throwaway cluster of the server's tests (its binaries only: the
+/// package's own cluster is not used).
+const DEBIAN_POSTGRES: &[&str] = &["postgresql"];
 const DEBWEB: &str = "debweb";
 
 /// How wasm32 code gets its standard library.
@@ -33,6 +36,8 @@ pub enum WasmStd {
 pub struct Needs {
     /// Chromium and chromedriver (tests only).
     pub browser: bool,
+    /// Debian's postgresql (the server's tests run against a throwaway cluster).
+    pub postgres: bool,
 }
 
 /// The result of set-up: where things are and how to call them.
@@ -58,6 +63,9 @@ impl Setup {
         step("npm packages (wasm-opt, Playwright, axe-core, TypeScript)", || setup.node_modules())?;
         if needs.browser {
             step("chromium + chromedriver", || apt.ensure(DEBIAN_BROWSER))?;
+        }
+        if needs.postgres {
+            step("postgresql (for the server's tests)", || apt.ensure(DEBIAN_POSTGRES))?;
         }
         Ok(setup)
     }

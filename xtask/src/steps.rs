@@ -55,7 +55,12 @@ pub fn test(s: &Setup) -> Result<(), String> {
         }
         run(s.command("cargo").args(["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"]))
     })?;
-    step("layer 1: native tests (cargo test --workspace)", || run(s.command("cargo").args(["test", "--workspace"])))?;
+    // The server's tests run against both stores: SQLite, and Postgres in this throwaway
+    // cluster (kept for the whole run; stopped and removed at the end).
+    let postgres = step("Postgres: a throwaway cluster on a free loopback port", crate::postgres::Cluster::start)?;
+    step("layer 1: native tests (cargo test --workspace)", || {
+        run(s.command("cargo").args(["test", "--workspace"]).env(crate::postgres::TEST_ENV, &postgres.url))
+    })?;
     let seconds = crate::fuzz::test_seconds();
     let all = crate::fuzz::TARGETS.iter().map(|t| (*t).to_owned()).collect();
     crate::fuzz::fuzz(&s.root, &crate::fuzz::Plan { seconds, targets: all })?;
@@ -78,6 +83,7 @@ pub fn test(s: &Setup) -> Result<(), String> {
             .command("npx")
             .args(["playwright", "test", "--config", "tests/e2e/playwright.config.ts"])
             .env("CI", "1")
+            .env(crate::postgres::TEST_ENV, &postgres.url)
             .env("COLLOQUY_SERVER", s.root.join("target/debug/colloquy-server")))
     });
     let size = crate::size::check(&s.root);
