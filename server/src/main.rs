@@ -265,6 +265,14 @@ async fn main() {
             std::process::exit(1);
         }
     };
+    // The store first (its migrations): "serving" means ready.
+    let app = match colloquy_server::start(&options).await {
+        Ok(app) => app,
+        Err(e) => {
+            eprintln!("colloquy-server: {e}");
+            std::process::exit(1);
+        }
+    };
     let what = match &options.api {
         Some(a) if a.upstream.is_some() => "the widget and the agent API (upstream model)",
         Some(_) => "the widget and the agent API (scripted agent)",
@@ -289,13 +297,6 @@ async fn main() {
             }
         );
     }
-    let app = match colloquy_server::start(&options).await {
-        Ok(app) => app,
-        Err(e) => {
-            eprintln!("colloquy-server: {e}");
-            std::process::exit(1);
-        }
-    };
     let served = colloquy_server::net::serve(listener, app, options.limits.clone(), options.closing.clone(), async {
         stop_signal().await;
         // Not println!: a closed stdout (a supervisor that stopped reading) must not panic here.
