@@ -45,7 +45,13 @@ export default defineConfig({
       command: `${server} --dist ../../dist --addr 127.0.0.1:18080`,
       url: `${WIDGET}/embed.js`,
       // The widget page's CSP connect-src: the JWT server and the crash test's server.
-      env: { COLLOQUY_ALLOWED_ORIGINS: ORIGINS, COLLOQUY_AGENT_ORIGINS: "http://127.0.0.1:18082,http://127.0.0.1:18083,http://127.0.0.1:18090" },
+      // The scripted human answers `/handoff` (agent.spec.ts); a store of its own per run.
+      env: {
+        COLLOQUY_ALLOWED_ORIGINS: ORIGINS,
+        COLLOQUY_AGENT_ORIGINS: "http://127.0.0.1:18082,http://127.0.0.1:18083,http://127.0.0.1:18090",
+        COLLOQUY_HANDOFF: "scripted",
+        COLLOQUY_DATABASE: "sqlite::memory:",
+      },
       reuseExistingServer: !process.env.CI,
       stdout: "pipe",
     },
@@ -53,12 +59,18 @@ export default defineConfig({
       // The agent API with JWTs (and development tokens), for the auth tests.
       command: `${server} --dist ../../dist --addr 127.0.0.1:18082`,
       url: "http://127.0.0.1:18082/api/health",
-      env: { COLLOQUY_ALLOWED_ORIGINS: ORIGINS, COLLOQUY_JWT_SECRET: "e2e-secret", COLLOQUY_DEV_TOKENS: "1" },
+      env: {
+        COLLOQUY_ALLOWED_ORIGINS: ORIGINS,
+        COLLOQUY_JWT_SECRET: "e2e-secret",
+        COLLOQUY_DEV_TOKENS: "1",
+        COLLOQUY_HANDOFF: "scripted",
+        COLLOQUY_DATABASE: "sqlite::memory:",
+      },
       reuseExistingServer: !process.env.CI,
       stdout: "pipe",
     },
     {
-      command: `${server} --dist site --addr 127.0.0.1:18081`,
+      command: `${server} --dist site --addr 127.0.0.1:18081 --database sqlite::memory:`,
       url: "http://127.0.0.1:18081/",
       reuseExistingServer: !process.env.CI,
       stdout: "pipe",
