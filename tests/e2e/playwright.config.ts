@@ -45,7 +45,7 @@ export default defineConfig({
       command: `${server} --dist ../../dist --addr 127.0.0.1:18080`,
       url: `${WIDGET}/embed.js`,
       // The widget page's CSP connect-src: the JWT server and the crash test's server.
-      env: { COLLOQUY_ALLOWED_ORIGINS: ORIGINS, COLLOQUY_AGENT_ORIGINS: "http://127.0.0.1:18082,http://127.0.0.1:18083,http://127.0.0.1:18090" },
+      env: { COLLOQUY_ALLOWED_ORIGINS: ORIGINS, COLLOQUY_AGENT_ORIGINS: "http://127.0.0.1:18082,http://127.0.0.1:18083,http://127.0.0.1:18084,http://127.0.0.1:18090" },
       reuseExistingServer: !process.env.CI,
       stdout: "pipe",
     },
