@@ -108,10 +108,11 @@ impl Chat {
         matches!(self.config.agent, AgentConfig::Http { events: LiveEvents::Always, .. })
     }
 
-    /// Opens the running conversation's live event stream, unless it is open already.
+    /// Opens the running conversation's live event stream, unless it is open already (or the
+    /// agent has none: the demo agent).
     pub(super) fn open_live(self: &Rc<Self>) {
         let Some(conversation) = self.state.conversation.get_untracked() else { return };
-        if self.state.ended.get_untracked() {
+        if self.state.ended.get_untracked() || !matches!(self.config.agent, AgentConfig::Http { .. }) {
             return;
         }
         if self.live.open.borrow().as_ref().is_some_and(|(c, _, _)| *c == conversation) {

@@ -201,6 +201,27 @@ for (const mode of MODES) {
     expect((await native(page)).filter((n) => n === "receive")).toHaveLength(4);
   });
 
+  test(`${mode}: a reload mid-handoff reopens the stream from the last event`, async ({ page }) => {
+    await page.goto(`/live.html?mode=${mode}&api=${encodeURIComponent(API)}`);
+    let widget = new Widget(page, mode);
+    await widget.open();
+    await widget.send("/handoff");
+    const [conv, c] = await opened();
+    push(conv, "handoff", { status: "connected", agentName: "Dana" });
+    const last = push(conv, "message", human(conv, "h-1", "Before the reload"));
+    await widget.expectReply("Before the reload");
+    await page.reload();
+    widget = new Widget(page, mode);
+    await expect.poll(() => c.requests.length).toBe(2);
+    expect(c.requests[1]["last-event-id"]).toBe(String(last));
+    push(conv, "message", human(conv, "h-2", "After the reload"));
+    // The window was open: it opens again by itself.
+    await widget.expectReply("After the reload");
+    await expect(widget.messages.locator(".cq-message--human", { hasText: "Before the reload" })).toHaveCount(1);
+    // The handoff is not announced again.
+    expect(await native(page)).not.toContain("handoff:connected");
+  });
+
   test(`${mode}: a 401 on the events stream renews the token through authTokenNeeded`, async ({ page }) => {
     await page.goto(`/live.html?mode=${mode}&api=${encodeURIComponent(API)}&token=first-token`);
     const widget = new Widget(page, mode);
