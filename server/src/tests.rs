@@ -14,6 +14,8 @@ use tower::ServiceExt;
 const SECRET: &[u8] = b"s3cret";
 const WIDGET_PAGE: &str = "<html><head><title>w</title></head><body data-colloquy=\"widget\">widget page</body></html>";
 
+const CONSOLE_PAGE: &str = "<html><head><title>c</title></head><body data-colloquy=\"console\"></body></html>";
+
 fn fast() -> ApiOptions {
     ApiOptions { pace: Pace { think: Duration::ZERO, chunk: Duration::ZERO }, ..ApiOptions::default() }
 }
@@ -27,6 +29,9 @@ fn fixture() -> PathBuf {
 fn write_fixture() -> PathBuf {
     let dir = std::env::temp_dir().join(format!("colloquy-server-test-{}", std::process::id()));
     std::fs::create_dir_all(dir.join("demo")).unwrap();
+    std::fs::create_dir_all(dir.join("console")).unwrap();
+    std::fs::write(dir.join("console/index.html"), CONSOLE_PAGE).unwrap();
+    std::fs::write(dir.join("console/colloquy-console-0123456789abcdef.js"), "/* console */").unwrap();
     std::fs::write(dir.join("embed.js"), "/* embed */").unwrap();
     std::fs::write(dir.join("index.html"), WIDGET_PAGE).unwrap();
     std::fs::write(dir.join("demo/index.html"), "demo page").unwrap();
@@ -433,6 +438,42 @@ async fn the_widget_page_carries_its_security_headers_and_the_origin_list() {
     for path in ["/embed.js", "/api/health", "/missing"] {
         assert_eq!(call(&app, "GET", path, &[], None).await.headers[header::X_CONTENT_TYPE_OPTIONS], "nosniff");
     }
+}
+
+#[tokio::test]
+async fn the_console_is_served_under_a_strict_csp() {
+    let app = app_with(fast());
+    for path in ["/console/", "/console/index.html"] {
+        let r = call(&app, "GET", path, &[], None).await;
+        assert_eq!((r.status, r.body.as_str()), (StatusCode::OK, CONSOLE_PAGE), "{path}");
+        let csp = r.headers[header::CONTENT_SECURITY_POLICY].to_str().unwrap();
+        assert_eq!(csp, statics::CONSOLE_CSP);
+        for part in [
+            "script-src 'self' 'wasm-unsafe-eval';",
+            "style-src 'self';",
+            "connect-src 'self';",
+            "frame-ancestors 'none';",
+        ] {
+            assert!(csp.contains(part), "{part} in {csp}");
+        }
+        assert!(!csp.contains("unsafe-inline"));
+        assert_eq!(r.headers[header::CONTENT_TYPE], "text/html; charset=utf-8");
+    }
+    // Without the slash, relative asset paths would miss: redirected (relative, for prefixes).
+    let bare = call(&app, "GET", "/console", &[], None).await;
+    assert_eq!(
+        (bare.status, bare.headers[header::LOCATION].to_str().unwrap()),
+        (StatusCode::PERMANENT_REDIRECT, "console/")
+    );
+    let js = call(&app, "GET", "/console/colloquy-console-0123456789abcdef.js", &[], None).await;
+    assert_eq!((js.status, js.headers[header::CACHE_CONTROL].to_str().unwrap()), (StatusCode::OK, statics::IMMUTABLE));
+    // A dist/ without the console: a clear 404.
+    let bare_dist = std::env::temp_dir().join(format!("colloquy-server-test-noconsole-{}", std::process::id()));
+    std::fs::create_dir_all(&bare_dist).unwrap();
+    let unbuilt = crate::app(&Options { dist: Some(bare_dist), api: Some(fast()), ..Options::default() });
+    let r = call(&unbuilt, "GET", "/console/", &[], None).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    assert!(r.body.contains("the agent console is not built"), "{}", r.body);
 }
 
 #[tokio::test]
