@@ -44,12 +44,12 @@ export default defineConfig({
     {
       command: `${server} --dist ../../dist --addr 127.0.0.1:18080`,
       url: `${WIDGET}/embed.js`,
-      // The widget page's CSP connect-src: the JWT server, the crash test's server, and the live
-      // channel's agent server (live.spec.ts).
+      // The widget page's CSP connect-src: the JWT server, the crash test's server, the live
+      // channel's agent server (live.spec.ts) and the queue server (handoff.spec.ts).
       // The scripted human answers `/handoff` (agent.spec.ts); a store of its own per run.
       env: {
         COLLOQUY_ALLOWED_ORIGINS: ORIGINS,
-        COLLOQUY_AGENT_ORIGINS: "http://127.0.0.1:18082,http://127.0.0.1:18083,http://127.0.0.1:18084,http://127.0.0.1:18090",
+        COLLOQUY_AGENT_ORIGINS: "http://127.0.0.1:18082,http://127.0.0.1:18083,http://127.0.0.1:18084,http://127.0.0.1:18085,http://127.0.0.1:18090",
         COLLOQUY_HANDOFF: "scripted",
         COLLOQUY_DATABASE: "sqlite::memory:",
       },
