@@ -250,6 +250,23 @@ for (const mode of MODES) {
   });
 }
 
+test("a bad agent.events is a CONFIG_ERROR naming the field; the agent is kept with \"handoff\"", async ({ page }) => {
+  const lines = consoleLines(page);
+  await page.goto(`/live.html?mode=inline&api=${encodeURIComponent(API)}&events=sometimes`);
+  const widget = new Widget(page, "inline");
+  await widget.open();
+  await expect.poll(() => native(page)).toContain("error:CONFIG_ERROR");
+  expect(lines.some((l) => l.includes("`agent.events`") && l.includes("\"sometimes\""))).toBe(true);
+  // The HTTP agent answers, and its stream opens at the handoff (the default), not before.
+  await widget.send("hello");
+  await widget.expectReply("You said: hello");
+  await page.waitForTimeout(500);
+  expect([...conversations.values()].reduce((n, c) => n + c.requests.length, 0)).toBe(0);
+  await widget.send("/handoff");
+  await opened();
+  expect((await native(page)).filter((n) => n.startsWith("error:"))).toEqual(["error:CONFIG_ERROR"]);
+});
+
 test("a 404 on the events stream is one error, not a retry loop", async ({ page }) => {
   await page.route("**/api/conversations/*/events", (route) =>
     route.fulfill({ status: 404, contentType: "application/json", body: '{"code":"NOT_FOUND","message":"no such conversation"}' }),
