@@ -630,6 +630,11 @@ declare namespace Colloquy {
   type Mode = "iframe" | "inline";
 
   /**
+   * When the widget keeps the conversation's live event stream open (`agent.events`).
+   */
+  type LiveEvents = "handoff" | "always";
+
+  /**
    * Which agent answers: a `kind`-tagged object.
    */
   type AgentConfig = { "kind": "demo",
@@ -640,7 +645,12 @@ declare namespace Colloquy {
   /**
    * Base URL of the agent API.
    */
-  url: string, };
+  url: string,
+  /**
+   * When the conversation's live event stream is open: during a handoff (default) or
+   * for the whole conversation.
+   */
+  events?: LiveEvents, };
 
   /**
    * Left or right corner.

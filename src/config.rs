@@ -53,7 +53,23 @@ pub enum AgentConfig {
     Http {
         /// Base URL of the agent API.
         url: String,
+        /// When the conversation's live event stream is open: during a handoff (default) or
+        /// for the whole conversation.
+        #[cfg_attr(test, ts(as = "Option<LiveEvents>", optional))]
+        events: LiveEvents,
     },
+}
+
+/// When the widget keeps the conversation's live event stream open (`agent.events`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[cfg_attr(test, derive(TS))]
+#[serde(rename_all = "lowercase")]
+pub enum LiveEvents {
+    /// From `handoff` `queued` until the handoff ends (default).
+    #[default]
+    Handoff,
+    /// For the whole conversation, from its first reply.
+    Always,
 }
 
 impl Default for AgentConfig {
@@ -63,12 +79,14 @@ impl Default for AgentConfig {
 }
 
 impl AgentConfig {
-    /// Reads `{kind: "demo", chunkMs?}` or `{kind: "http", url}`; any other key is an error.
+    /// Reads `{kind: "demo", chunkMs?}` or `{kind: "http", url, events?}`; any other key is an
+    /// error. An unknown `events` value is not read here: [`Config::parse`] reports it as
+    /// `agent.events` and keeps the agent.
     pub fn from_value(v: &Value) -> Result<AgentConfig, String> {
         let obj = v.as_object().ok_or("must be an object")?;
         let allowed: &[&str] = match obj.get("kind").and_then(Value::as_str) {
             Some("demo") => &["kind", "chunkMs"],
-            Some("http") => &["kind", "url"],
+            Some("http") => &["kind", "url", "events"],
             Some(other) => return Err(format!("`kind` `{other}` is not one of demo, http")),
             None => return Err("needs `kind`: \"demo\" or \"http\"".into()),
         };
@@ -77,7 +95,8 @@ impl AgentConfig {
         }
         if obj.get("kind").and_then(Value::as_str) == Some("http") {
             let url = obj.get("url").and_then(Value::as_str).ok_or("needs `url` (a string)")?;
-            return Ok(AgentConfig::Http { url: url.to_owned() });
+            let events = obj.get("events").and_then(|e| LiveEvents::deserialize(e).ok()).unwrap_or_default();
+            return Ok(AgentConfig::Http { url: url.to_owned(), events });
         }
         let chunk_ms = match obj.get("chunkMs") {
             None | Some(Value::Null) => None,
@@ -542,6 +561,13 @@ impl Config {
                 Ok(a) => config.agent = a,
                 Err(problem) => r.issues.push(ConfigIssue { field: "agent".into(), problem }),
             }
+            if let (AgentConfig::Http { .. }, Some(events)) = (&config.agent, agent.get("events"))
+                && !events.is_null()
+                && LiveEvents::deserialize(events).is_err()
+            {
+                let problem = format!("`{events}` is not one of \"handoff\", \"always\"");
+                r.issues.push(ConfigIssue { field: "agent.events".into(), problem });
+            }
         }
         r.field("chatbotId", &mut config.name);
         r.field("name", &mut config.name);
@@ -583,7 +609,7 @@ impl Config {
                 None => issues.push(ConfigIssue { field: "locale".into(), problem: Locale::unsupported(&tag) }),
             }
         }
-        if let AgentConfig::Http { url } = &config.agent
+        if let AgentConfig::Http { url, .. } = &config.agent
             && !(url.starts_with("https://") || url.starts_with("http://") || url.starts_with('/'))
         {
             issues.push(ConfigIssue { field: "agent.url".into(), problem: format!("`{url}` is not an http(s) URL") });
@@ -880,10 +906,31 @@ mod tests {
     fn agents() {
         let agent = |v: Value| AgentConfig::from_value(&v);
         assert_eq!(agent(json!({"kind": "demo", "chunkMs": 5})), Ok(AgentConfig::Demo { chunk_ms: Some(5) }));
-        assert_eq!(agent(json!({"kind": "http", "url": "/api"})), Ok(AgentConfig::Http { url: "/api".into() }));
+        let http = |events| Ok(AgentConfig::Http { url: "/api".into(), events });
+        assert_eq!(agent(json!({"kind": "http", "url": "/api"})), http(LiveEvents::Handoff));
+        assert_eq!(agent(json!({"kind": "http", "url": "/api", "events": "always"})), http(LiveEvents::Always));
         assert!(agent(json!({"kind": "http"})).unwrap_err().contains("`url`"));
         assert!(agent(json!({"kind": "demo", "urll": 1})).unwrap_err().contains("`urll`"));
         assert!(agent(json!({"kind": "ai"})).is_err());
+    }
+
+    #[test]
+    fn agent_events_takes_two_values_and_names_the_field_otherwise() {
+        let parse = |events: Value| Config::parse(&json!({"agent": {"kind": "http", "url": "/api", "events": events}}));
+        let (c, issues) = parse(json!("always"));
+        assert!(issues.is_empty(), "{issues:?}");
+        assert_eq!(c.agent, AgentConfig::Http { url: "/api".into(), events: LiveEvents::Always });
+        for bad in [json!("sometimes"), json!(true), json!("Always")] {
+            let (c, issues) = parse(bad.clone());
+            let fields: Vec<&str> = issues.iter().map(|i| i.field.as_str()).collect();
+            assert_eq!(fields, ["agent.events"], "{bad}");
+            assert!(issues[0].problem.contains("handoff"), "{:?}", issues[0]);
+            // The agent is kept, with the default.
+            assert_eq!(c.agent, AgentConfig::Http { url: "/api".into(), events: LiveEvents::Handoff });
+        }
+        // The demo agent has no live channel: `events` is an unknown key there.
+        let (_, issues) = Config::parse(&json!({"agent": {"kind": "demo", "events": "always"}}));
+        assert_eq!(issues[0].field, "agent");
     }
 
     #[test]

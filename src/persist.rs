@@ -38,6 +38,10 @@ pub struct Snapshot {
     /// The notices (banners) of the message list and where they sit.
     #[serde(default)]
     pub notices: Vec<StoredNotice>,
+    /// The id of the last event processed from the live event stream (absent in snapshots
+    /// stored before it was kept).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_event_id: Option<String>,
     /// The messages, in the thread format of `pre:threadLoaded` (the last field: see
     /// [`SnapshotCache`]).
     pub messages: Vec<ThreadMessage>,
@@ -124,6 +128,7 @@ impl Snapshot {
             handoff: state.handoff.get(),
             unread: state.unread.get(),
             notices: state.messages.with(|ms| notices_of(ms)),
+            last_event_id: state.live_event_id.get(),
             messages,
         }
     }
@@ -143,6 +148,7 @@ impl Snapshot {
         state.maximized.track();
         state.handoff.track();
         state.unread.track();
+        state.live_event_id.track();
     }
 
     /// Reads a stored snapshot; `None` if absent, malformed or of another version.
@@ -197,6 +203,7 @@ impl SnapshotCache {
             handoff: state.handoff.get_untracked(),
             unread: state.unread.get_untracked(),
             notices: state.messages.with_untracked(|ms| notices_of(ms)),
+            last_event_id: state.live_event_id.get_untracked(),
             messages: Vec::new(),
         }
         .to_text();
@@ -312,6 +319,9 @@ mod tests {
         let old = r#"{"v":1,"conversationId":"c","ended":false,"view":{"launcher":true,"mainWindow":false},"maximized":false,"messages":[]}"#;
         let snap = Snapshot::parse(old).expect("a v1 snapshot without the new fields loads");
         assert_eq!((snap.handoff, snap.unread, snap.notices.len()), (Handoff::None, 0, 0));
+        assert_eq!(snap.last_event_id, None);
+        let with_id = Snapshot { v: VERSION, last_event_id: Some("42".into()), ..Snapshot::default() };
+        assert_eq!(Snapshot::parse(&with_id.to_text()).unwrap().last_event_id.as_deref(), Some("42"));
     }
 
     #[test]
@@ -378,6 +388,7 @@ mod tests {
         stage.set_streaming(&streaming, false);
         stage.push(Message::new("d", crate::state::Sender::User, 5.0, "more", Status::Sent));
         stage.set_ended(true);
+        stage.set_live_event_id(Some("17".into()));
         let text = cache.text(&state);
         assert_eq!(text, Snapshot::of(&state).to_text());
         let back = Snapshot::parse(&text).unwrap();

@@ -7,8 +7,8 @@
 //! `/// <reference path="colloquy.d.ts" />` or a tsconfig `include`.
 
 use crate::config::{
-    Action, ActionKind, AgentConfig, Analytics, Attachments, Field, FieldKind, Mode, Persist, Position, Schedule,
-    Scheme, Theme, Unread, Visibility,
+    Action, ActionKind, AgentConfig, Analytics, Attachments, Field, FieldKind, LiveEvents, Mode, Persist, Position,
+    Schedule, Scheme, Theme, Unread, Visibility,
 };
 use crate::events::catalogue::*;
 use crate::events::dialects::{
@@ -59,6 +59,7 @@ pub fn definitions() -> String {
         decl::<ChaskChatMessage>(&cfg),
         decl::<SaEvent>(&cfg),
         decl::<Mode>(&cfg),
+        decl::<LiveEvents>(&cfg),
         decl::<AgentConfig>(&cfg),
         decl::<Position>(&cfg),
         decl::<Scheme>(&cfg),

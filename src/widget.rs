@@ -33,7 +33,7 @@ pub fn build_chat(config: Config, rt: Rc<dyn Runtime>, sink: Rc<dyn HostSink>) -
             let options = DemoOptions { chunk_ms: chunk_ms.unwrap_or(defaults.chunk_ms), ..defaults };
             Rc::new(DemoAgent::new(rt.clone(), options))
         }
-        AgentConfig::Http { url } => Rc::new(crate::agent::http::HttpAgent::new(url)),
+        AgentConfig::Http { url, .. } => Rc::new(crate::agent::http::HttpAgent::new(url)),
     };
     let dispatcher = Dispatcher::new(rt.clone(), sink);
     Chat::new(config, dispatcher, rt, agent)
@@ -286,6 +286,7 @@ fn handle(session: &Shared, msg: HostMessage) {
         }
         HostMessage::Destroy => {
             if let Some(chat) = s.chat.take() {
+                chat.shutdown();
                 chat.dispatcher.clear();
             }
             if let Some(unmount) = s.unmount.take() {

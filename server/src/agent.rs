@@ -239,12 +239,18 @@ pub struct Out {
     record: Mutex<(Vec<String>, usize)>,
     record_cap: usize,
     keep: AtomicBool,
+    messages: Mutex<Vec<AgentMessage>>,
 }
 
 impl Out {
     /// An output into `tx`, recording at most `record_cap` bytes.
     pub fn new(tx: Sender<String>, record_cap: usize) -> Self {
-        Out { tx, record: Mutex::default(), record_cap, keep: AtomicBool::new(true) }
+        Out { tx, record: Mutex::default(), record_cap, keep: AtomicBool::new(true), messages: Mutex::default() }
+    }
+
+    /// The complete messages sent so far (for the conversation's history in the store).
+    pub fn take_messages(&self) -> Vec<AgentMessage> {
+        std::mem::take(&mut self.messages.lock().expect("messages lock"))
     }
 
     /// Whether the reply may be kept for retries: no `error` event went out and its record fit.
@@ -260,8 +266,11 @@ impl Out {
 
     /// Sends one agent event.
     pub async fn event(&self, ev: &AgentEvent) -> bool {
-        if matches!(ev, AgentEvent::Error(_)) {
-            self.keep.store(false, Ordering::Relaxed);
+        match ev {
+            AgentEvent::Error(_) => self.keep.store(false, Ordering::Relaxed),
+            // A reply has a handful of messages: this stays small.
+            AgentEvent::Message(m) => self.messages.lock().expect("messages lock").push(m.clone()),
+            _ => {}
         }
         let (name, data) = to_wire(ev);
         self.raw(encode(name, &data)).await
@@ -387,10 +396,11 @@ pub struct UpstreamLimits {
     pub pace: Pace,
 }
 
-/// Streams a reply from the upstream model, with the conversation's history. Returns what the
-/// conversation keeps when it completed. When the model calls `transfer_to_human`, the reply goes
-/// on exactly as the scripted agent's `/handoff` (the model's text, or the scripted line when it
-/// wrote none, then queued, connected and the human's greeting).
+/// Streams a reply from the upstream model, with the conversation's history, up to its complete
+/// bot `message` (the caller ends the turn). Returns what the conversation keeps when it
+/// completed. When the model calls `transfer_to_human`, the message is the model's text, or the
+/// scripted `/handoff` line when it wrote none, and the outcome carries the reason: the caller
+/// goes on as `/handoff` does (queued; or, scripted, connected and the human's greeting).
 pub async fn upstream(
     client: &reqwest::Client,
     upstream: &Upstream,
@@ -484,13 +494,13 @@ pub async fn upstream(
         );
     }
     let handoff = reply.handoff();
-    let (mut text, mut rest) = (reply.text, Vec::new());
+    let mut text = reply.text;
     if let Some(reason) = &handoff {
         eprintln!(
             "colloquy-server: conversation {}: the model handed off to a human: {reason:?}",
             request.conversation_id
         );
-        let (line, steps) = handoff_steps(request, now_ms);
+        let (line, _) = handoff_steps(request, now_ms);
         if text.is_empty() {
             // The scripted line, streamed as `/handoff` streams it.
             for piece in chunks(&line) {
@@ -501,7 +511,6 @@ pub async fn upstream(
             }
             text = line;
         }
-        rest = steps;
     }
     let message = AgentMessage {
         id: id.clone(),
@@ -514,13 +523,12 @@ pub async fn upstream(
     if !out.event(&AgentEvent::Message(message)).await {
         return None;
     }
-    // Queued, connected, the human's greeting and `done`, as `/handoff` sends them.
-    stream_steps(rest, limits.pace, out).await.then_some(UpstreamOutcome { text, handoff })
+    Some(UpstreamOutcome { text, handoff })
 }
 
 /// What follows the bot's message in the scripted agent's `/handoff` (taken from its script, so
 /// a model's hand-off is the same on the wire), and the text of that bot message.
-fn handoff_steps(request: &AgentRequest, now_ms: f64) -> (String, Vec<Step>) {
+pub fn handoff_steps(request: &AgentRequest, now_ms: f64) -> (String, Vec<Step>) {
     let scripted = AgentRequest { text: "/handoff".into(), ..request.clone() };
     let mut steps = script(&scripted, &mut Memory::default(), now_ms).into_iter();
     let mut line = String::new();

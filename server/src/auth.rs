@@ -41,6 +41,16 @@ pub fn mint(secret: &[u8], sub: &str, now_s: u64, ttl_s: u64) -> String {
     format!("{input}.{signature}")
 }
 
+/// An agent token for `name` (`sub` and `name` both `name`, `role: "agent"`), valid for
+/// `ttl_s` seconds from `now_s`.
+pub fn mint_agent(secret: &[u8], name: &str, now_s: u64, ttl_s: u64) -> String {
+    let header = B64.encode(json!({"alg": "HS256", "typ": "JWT"}).to_string());
+    let claims = json!({"sub": name, "name": name, "role": "agent", "iat": now_s, "exp": now_s + ttl_s});
+    let input = format!("{header}.{}", B64.encode(claims.to_string()));
+    let signature = B64.encode(sign(secret, &input));
+    format!("{input}.{signature}")
+}
+
 /// The claims of a valid token: signed, `exp` in the future, `nbf` (when present) reached.
 pub fn verify(secret: &[u8], token: &str, now_s: u64) -> Result<Value, Rejection> {
     let mut parts = token.split('.');

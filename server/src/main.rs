@@ -2,7 +2,8 @@
 //!
 //! ```text
 //! colloquy-server [--dist DIR] [--addr HOST:PORT] [--no-api] [--SETTING VALUE ...]
-//! colloquy-server token [--sub NAME] [--ttl SECONDS]     # prints a JWT (needs the secret)
+//! colloquy-server token [--sub NAME] [--ttl SECONDS]     # prints a visitor JWT (needs the secret)
+//! colloquy-server token --agent NAME [--ttl SECONDS]     # prints an agent JWT (role "agent")
 //! ```
 //!
 //! Environment: `COLLOQUY_JWT_SECRET` (HS256; when set, the API needs bearer tokens),
@@ -29,12 +30,18 @@
 //! | `--upstream-timeout-ms` | a whole upstream call [120000] |
 //! | `--max-upstream-bytes` | one upstream response body [4194304] |
 //! | `--max-replies`, `--max-reply-bytes`, `--reply-ttl-s` | the store of completed replies (retries) [10000, 33554432, 900] |
-//! | `--max-conversations`, `--max-conversation-bytes`, `--conversation-ttl-s` | the conversation store [10000, 33554432, 3600] |
+//! | `--max-conversations`, `--max-conversation-bytes`, `--conversation-ttl-s` | the conversations kept (their events' bytes; unused for this long) [100000, 1073741824, 604800] |
 //! | `--body-limit` | largest request body in bytes (`413`) [65536] |
+//! | `--database` | `sqlite://PATH` or `postgres://USER:PASSWORD@HOST/DB` [`sqlite://<data dir>/colloquy.db`, the data dir being `$COLLOQUY_DATA_DIR`, else `$XDG_DATA_HOME/colloquy`, else `~/.local/share/colloquy`] |
+//! | `--handoff` | `queue` (a person answers through the agent API) or `scripted` (the demo's scripted human) [queue] |
+//! | `--queue-timeout-s` | a queued conversation no agent took within this gets the time-out message with the lead form; 0: never [120] |
+//! | `--max-events` | events of one conversation (`429` beyond) [2000] |
+//! | `--max-event-streams`, `--max-event-streams-per-address` | open event streams, visitors' and agents' (`503` / `429` beyond) [1024, 16] |
+//! | `--heartbeat-ms` | a comment line on every open event stream this often [15000] |
 
 use colloquy_server::agent::{Pace, Upstream};
 use colloquy_server::net::Limits;
-use colloquy_server::{ApiOptions, Options, StoreLimits};
+use colloquy_server::{ApiOptions, Handoff, Options, StoreLimits};
 use std::collections::HashMap;
 use std::io::Write;
 use std::net::SocketAddr;
@@ -43,7 +50,7 @@ use std::time::Duration;
 
 fn usage() -> ! {
     eprintln!(
-        "usage: colloquy-server [--dist DIR] [--addr HOST:PORT] [--no-api] [--SETTING VALUE ...]\n       colloquy-server token [--sub NAME] [--ttl SECONDS]\n(settings: see the crate documentation or docs/agent-protocol.md)"
+        "usage: colloquy-server [--dist DIR] [--addr HOST:PORT] [--no-api] [--SETTING VALUE ...]\n       colloquy-server token [--sub NAME] [--ttl SECONDS]\n       colloquy-server token --agent NAME [--ttl SECONDS]\n(settings: see the crate documentation or docs/agent-protocol.md)"
     );
     std::process::exit(2);
 }
@@ -98,6 +105,8 @@ fn limits(s: &Settings) -> Limits {
         max_connections_per_address: s.count("max-connections-per-address", d.max_connections_per_address),
         max_streams: s.count("max-streams", d.max_streams),
         max_streams_per_address: s.count("max-streams-per-address", d.max_streams_per_address),
+        max_event_streams: s.count("max-event-streams", d.max_event_streams),
+        max_event_streams_per_address: s.count("max-event-streams-per-address", d.max_event_streams_per_address),
         retry_after: s.s("retry-after-s", d.retry_after),
         drain: s.ms("drain-ms", d.drain),
     }
@@ -119,6 +128,17 @@ fn api_options(s: &Settings) -> ApiOptions {
     stores.conversations.max_entries = s.count("max-conversations", c.max_entries);
     stores.conversations.max_bytes = s.count("max-conversation-bytes", c.max_bytes);
     stores.conversations.ttl = s.s("conversation-ttl-s", c.ttl);
+    stores.max_events = s.count("max-events", d.stores.max_events);
+    let timeout = s.number("queue-timeout-s", d.stores.queue_timeout.map_or(0, |t| t.as_secs()));
+    stores.queue_timeout = (timeout > 0).then(|| Duration::from_secs(timeout));
+    let handoff = match s.raw("handoff").as_deref() {
+        None | Some("queue") => Handoff::Queue,
+        Some("scripted") => Handoff::Scripted,
+        Some(other) => {
+            eprintln!("colloquy-server: --handoff is queue or scripted, not {other:?}");
+            std::process::exit(2);
+        }
+    };
     ApiOptions {
         jwt_secret: env("COLLOQUY_JWT_SECRET").map(String::into_bytes),
         dev_tokens: env("COLLOQUY_DEV_TOKENS").as_deref() == Some("1"),
@@ -128,6 +148,9 @@ fn api_options(s: &Settings) -> ApiOptions {
         pace: Pace { think: millis("COLLOQUY_THINK_MS", 250), chunk: millis("COLLOQUY_CHUNK_MS", 35) },
         body_limit: s.count("body-limit", d.body_limit),
         stores,
+        database: s.raw("database").unwrap_or_else(colloquy_server::db::default_url),
+        handoff,
+        heartbeat: s.ms("heartbeat-ms", d.heartbeat),
     }
 }
 
@@ -146,16 +169,22 @@ fn token(mut args: impl Iterator<Item = String>) -> ! {
         eprintln!("colloquy-server token: set COLLOQUY_JWT_SECRET");
         std::process::exit(1);
     };
-    let (mut sub, mut ttl) = ("visitor".to_owned(), 300u64);
+    let (mut sub, mut ttl, mut agent) = ("visitor".to_owned(), None, None);
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--sub" => sub = args.next().unwrap_or_else(|| usage()),
-            "--ttl" => ttl = args.next().and_then(|t| t.parse().ok()).unwrap_or_else(|| usage()),
+            "--agent" => agent = Some(args.next().filter(|a| !a.trim().is_empty()).unwrap_or_else(|| usage())),
+            "--ttl" => ttl = Some(args.next().and_then(|t| t.parse::<u64>().ok()).unwrap_or_else(|| usage())),
             _ => usage(),
         }
     }
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default().as_secs();
-    println!("{}", colloquy_server::auth::mint(secret.as_bytes(), &sub, now, ttl));
+    let token = match agent {
+        // An agent's shift: 8 hours unless told otherwise.
+        Some(name) => colloquy_server::auth::mint_agent(secret.as_bytes(), &name, now, ttl.unwrap_or(8 * 3600)),
+        None => colloquy_server::auth::mint(secret.as_bytes(), &sub, now, ttl.unwrap_or(300)),
+    };
+    println!("{token}");
     std::process::exit(0);
 }
 
@@ -236,6 +265,14 @@ async fn main() {
             std::process::exit(1);
         }
     };
+    // The store first (its migrations): "serving" means ready.
+    let app = match colloquy_server::start(&options).await {
+        Ok(app) => app,
+        Err(e) => {
+            eprintln!("colloquy-server: {e}");
+            std::process::exit(1);
+        }
+    };
     let what = match &options.api {
         Some(a) if a.upstream.is_some() => "the widget and the agent API (upstream model)",
         Some(_) => "the widget and the agent API (scripted agent)",
@@ -247,7 +284,19 @@ async fn main() {
         // Never the key, nor the URL's query (it may hold one).
         println!("colloquy-server: {}", colloquy_server::upstream_summary(upstream));
     }
-    let app = colloquy_server::app(&options);
+    if let Some(api) = &options.api {
+        // Not println!: whoever started the server may have read the first line and closed
+        // stdout (the address is all they wanted).
+        let _ = writeln!(
+            std::io::stdout(),
+            "colloquy-server: store {} (hand-off: {})",
+            colloquy_server::db::shown_url(&api.database),
+            match api.handoff {
+                Handoff::Queue => "queue, answered through the agent API",
+                Handoff::Scripted => "the scripted human",
+            }
+        );
+    }
     let served = colloquy_server::net::serve(listener, app, options.limits.clone(), options.closing.clone(), async {
         stop_signal().await;
         // Not println!: a closed stdout (a supervisor that stopped reading) must not panic here.

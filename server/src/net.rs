@@ -41,6 +41,10 @@ pub struct Limits {
     pub max_streams: usize,
     /// Most reply streams at once for one client address (`429` beyond).
     pub max_streams_per_address: usize,
+    /// Most event streams open at once (visitors' and agents'; `503` beyond).
+    pub max_event_streams: usize,
+    /// Most event streams open at once for one client address (`429` beyond).
+    pub max_event_streams_per_address: usize,
     /// The `Retry-After` sent with `429` and `503`.
     pub retry_after: Duration,
     /// On shutdown, how long reply streams may take to finish before they are ended with an
@@ -58,6 +62,8 @@ impl Default for Limits {
             max_connections_per_address: 64,
             max_streams: 512,
             max_streams_per_address: 16,
+            max_event_streams: 1_024,
+            max_event_streams_per_address: 16,
             retry_after: Duration::from_secs(5),
             drain: Duration::from_secs(10),
         }

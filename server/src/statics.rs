@@ -62,6 +62,24 @@ pub fn inject_origins(page: &str, origins: &[String]) -> String {
     }
 }
 
+/// The agent console's `Content-Security-Policy`: its own files and API only, framed by no one.
+pub const CONSOLE_CSP: &str = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; \
+     img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'; \
+     form-action 'none'";
+
+/// `/console/` and `/console/index.html`: the agent console's page (built into
+/// `dist/console/`) with its CSP; `404` when the console was not built.
+async fn console_page(State(file): State<Arc<PathBuf>>) -> Response {
+    let Ok(html) = tokio::fs::read_to_string(file.as_path()).await else {
+        return error(StatusCode::NOT_FOUND, "NOT_FOUND", "the agent console is not built (cargo xtask build)");
+    };
+    let headers = [
+        (header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8")),
+        (header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CONSOLE_CSP)),
+    ];
+    (headers, html).into_response()
+}
+
 struct Page {
     file: PathBuf,
     origins: Vec<String>,
@@ -118,10 +136,16 @@ pub fn router(dist: &Path, origins: &[String], agent_origins: &[String]) -> Rout
     });
     let demo_page = ServeFile::new(dist.join("demo/index.html")).precompressed_br().precompressed_gzip();
     let demo = dir(&dist.join("demo")).fallback(demo_page);
+    let console = Router::new()
+        .route("/console/", get(console_page))
+        .route("/console/index.html", get(console_page))
+        .route("/console", get(|| async { axum::response::Redirect::permanent("console/") }))
+        .with_state(Arc::new(dist.join("console/index.html")));
     Router::new()
         .route("/", get(widget_page))
         .route("/index.html", get(widget_page))
         .with_state(page)
+        .merge(console)
         .nest_service("/demo", demo)
         .fallback_service(dir(dist))
         .layer(middleware::from_fn(file_rules))

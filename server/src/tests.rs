@@ -8,10 +8,13 @@ use colloquy::agent::AgentEvent;
 use colloquy::agent::sse::{SseParser, from_wire};
 use http_body_util::BodyExt;
 use serde_json::Value;
+use std::sync::Mutex;
 use tower::ServiceExt;
 
 const SECRET: &[u8] = b"s3cret";
 const WIDGET_PAGE: &str = "<html><head><title>w</title></head><body data-colloquy=\"widget\">widget page</body></html>";
+
+const CONSOLE_PAGE: &str = "<html><head><title>c</title></head><body data-colloquy=\"console\"></body></html>";
 
 fn fast() -> ApiOptions {
     ApiOptions { pace: Pace { think: Duration::ZERO, chunk: Duration::ZERO }, ..ApiOptions::default() }
@@ -26,6 +29,9 @@ fn fixture() -> PathBuf {
 fn write_fixture() -> PathBuf {
     let dir = std::env::temp_dir().join(format!("colloquy-server-test-{}", std::process::id()));
     std::fs::create_dir_all(dir.join("demo")).unwrap();
+    std::fs::create_dir_all(dir.join("console")).unwrap();
+    std::fs::write(dir.join("console/index.html"), CONSOLE_PAGE).unwrap();
+    std::fs::write(dir.join("console/colloquy-console-0123456789abcdef.js"), "/* console */").unwrap();
     std::fs::write(dir.join("embed.js"), "/* embed */").unwrap();
     std::fs::write(dir.join("index.html"), WIDGET_PAGE).unwrap();
     std::fs::write(dir.join("demo/index.html"), "demo page").unwrap();
@@ -118,7 +124,14 @@ async fn a_retry_of_the_same_message_gets_the_same_reply() {
     let first = send(&app, "c2", "m1", "/handoff", &[]).await;
     let again = send(&app, "c2", "m1", "/handoff", &[]).await;
     assert_eq!(first.body, again.body);
-    // The handoff happened once: the next message goes to the human.
+    // The handoff happened once: the next message goes to the human (the queue).
+    let names: Vec<String> =
+        events(&send(&app, "c2", "m2", "hi", &[]).await.body).into_iter().map(|(n, _)| n).collect();
+    assert_eq!(names, ["accepted", "done"]);
+    // With the scripted human, the human answers within the reply.
+    let app = app_with(ApiOptions { handoff: Handoff::Scripted, ..fast() });
+    let first = send(&app, "c2", "m1", "/handoff", &[]).await;
+    assert_eq!(first.body, send(&app, "c2", "m1", "/handoff", &[]).await.body);
     assert!(final_text(&send(&app, "c2", "m2", "hi", &[]).await.body).contains("looking into"));
 }
 
@@ -425,6 +438,42 @@ async fn the_widget_page_carries_its_security_headers_and_the_origin_list() {
     for path in ["/embed.js", "/api/health", "/missing"] {
         assert_eq!(call(&app, "GET", path, &[], None).await.headers[header::X_CONTENT_TYPE_OPTIONS], "nosniff");
     }
+}
+
+#[tokio::test]
+async fn the_console_is_served_under_a_strict_csp() {
+    let app = app_with(fast());
+    for path in ["/console/", "/console/index.html"] {
+        let r = call(&app, "GET", path, &[], None).await;
+        assert_eq!((r.status, r.body.as_str()), (StatusCode::OK, CONSOLE_PAGE), "{path}");
+        let csp = r.headers[header::CONTENT_SECURITY_POLICY].to_str().unwrap();
+        assert_eq!(csp, statics::CONSOLE_CSP);
+        for part in [
+            "script-src 'self' 'wasm-unsafe-eval';",
+            "style-src 'self';",
+            "connect-src 'self';",
+            "frame-ancestors 'none';",
+        ] {
+            assert!(csp.contains(part), "{part} in {csp}");
+        }
+        assert!(!csp.contains("unsafe-inline"));
+        assert_eq!(r.headers[header::CONTENT_TYPE], "text/html; charset=utf-8");
+    }
+    // Without the slash, relative asset paths would miss: redirected (relative, for prefixes).
+    let bare = call(&app, "GET", "/console", &[], None).await;
+    assert_eq!(
+        (bare.status, bare.headers[header::LOCATION].to_str().unwrap()),
+        (StatusCode::PERMANENT_REDIRECT, "console/")
+    );
+    let js = call(&app, "GET", "/console/colloquy-console-0123456789abcdef.js", &[], None).await;
+    assert_eq!((js.status, js.headers[header::CACHE_CONTROL].to_str().unwrap()), (StatusCode::OK, statics::IMMUTABLE));
+    // A dist/ without the console: a clear 404.
+    let bare_dist = std::env::temp_dir().join(format!("colloquy-server-test-noconsole-{}", std::process::id()));
+    std::fs::create_dir_all(&bare_dist).unwrap();
+    let unbuilt = crate::app(&Options { dist: Some(bare_dist), api: Some(fast()), ..Options::default() });
+    let r = call(&unbuilt, "GET", "/console/", &[], None).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    assert!(r.body.contains("the agent console is not built"), "{}", r.body);
 }
 
 #[tokio::test]
@@ -866,48 +915,71 @@ fn deltas(body: &str) -> Vec<String> {
         .collect()
 }
 
+/// The event names of a hand-off reply: the real queue ends at `queued`; the scripted human
+/// connects and greets within the reply.
+fn handoff_names(mode: Handoff) -> Vec<&'static str> {
+    match mode {
+        Handoff::Queue => vec!["accepted", "typing", "delta", "message", "handoff", "done"],
+        Handoff::Scripted => {
+            vec!["accepted", "typing", "delta", "message", "handoff", "handoff", "handoff", "message", "done"]
+        }
+    }
+}
+
 #[tokio::test]
 async fn a_model_handoff_is_on_the_wire_exactly_as_the_scripted_handoff() {
-    let (url, calls) =
-        wire_upstream(vec![handoff_script(&["Let me connect you ", "with a member of our team."])]).await;
-    let upstream = Upstream {
-        key: Some("sk-test".into()),
-        system: Some("You are the shop's assistant.".into()),
-        ..Upstream::new(url, "m")
-    };
-    let app = app_with(ApiOptions { upstream: Some(upstream), ..fast() });
-    let model = send(&app, "h1", "m1", "Can I talk to a person?", &[]).await;
-    let scripted = send(&app_with(fast()), "h1", "m1", "/handoff", &[]).await;
-    assert_eq!(deltas(&model.body), ["Let me connect you ", "with a member of our team."]);
-    // Same names, same order, same handoff events and human greeting as `/handoff`.
-    assert_eq!(shape(&model.body), shape(&scripted.body));
-    let names: Vec<String> = shape(&model.body).into_iter().map(|(n, _)| n).collect();
-    assert_eq!(names, ["accepted", "typing", "delta", "message", "handoff", "handoff", "handoff", "message", "done"]);
-    assert!(!model.body.contains("asked for a person"), "the reason is not shown to the visitor");
-    // The request: the system prompt first, the tool offered, the key as a bearer token.
-    let (head, body) = calls.lock().unwrap()[0].clone();
-    assert!(head.contains("\r\nauthorization: bearer sk-test"), "{head}");
-    assert_eq!(body["stream"], true);
-    assert_eq!(body["messages"][0], json!({"role": "system", "content": "You are the shop's assistant."}));
-    assert_eq!(body["messages"][1], json!({"role": "user", "content": "Can I talk to a person?"}));
-    let tool = &body["tools"][0];
-    assert_eq!(tool["type"], "function");
-    assert_eq!(tool["function"]["name"], "transfer_to_human");
-    assert!(tool["function"]["description"].as_str().is_some_and(|d| !d.is_empty()));
-    assert_eq!(tool["function"]["parameters"]["properties"]["reason"]["type"], "string");
-    assert_eq!(tool["function"]["parameters"]["required"], json!(["reason"]));
-    // The conversation is with the human now: the model is not called again.
-    let next = send(&app, "h1", "m2", "My order is late", &[]).await;
-    let Some(Ok(Some(AgentEvent::Message(m)))) =
-        events(&next.body).into_iter().map(|(_, e)| e).rfind(|e| matches!(e, Ok(Some(AgentEvent::Message(_)))))
-    else {
-        panic!("{}", next.body)
-    };
-    assert_eq!(m.agent_name.as_deref(), Some(colloquy::agent::demo::HUMAN));
-    assert_eq!(calls.lock().unwrap().len(), 1);
-    // A retry of the hand-off gets the same reply, without calling the model again.
-    assert_eq!(send(&app, "h1", "m1", "Can I talk to a person?", &[]).await.body, model.body);
-    assert_eq!(calls.lock().unwrap().len(), 1);
+    for mode in [Handoff::Queue, Handoff::Scripted] {
+        let (url, calls) =
+            wire_upstream(vec![handoff_script(&["Let me connect you ", "with a member of our team."])]).await;
+        let upstream = Upstream {
+            key: Some("sk-test".into()),
+            system: Some("You are the shop's assistant.".into()),
+            ..Upstream::new(url, "m")
+        };
+        let app = app_with(ApiOptions { upstream: Some(upstream), handoff: mode, ..fast() });
+        let model = send(&app, "h1", "m1", "Can I talk to a person?", &[]).await;
+        let scripted = send(&app_with(ApiOptions { handoff: mode, ..fast() }), "h1", "m1", "/handoff", &[]).await;
+        assert_eq!(deltas(&model.body), ["Let me connect you ", "with a member of our team."]);
+        // Same names, same order, same handoff events (and, scripted, human greeting) as `/handoff`.
+        assert_eq!(shape(&model.body), shape(&scripted.body));
+        let names: Vec<String> = shape(&model.body).into_iter().map(|(n, _)| n).collect();
+        assert_eq!(names, handoff_names(mode), "{mode:?}");
+        assert!(!model.body.contains("asked for a person"), "the reason is not shown to the visitor");
+        // The request: the system prompt first, the tool offered, the key as a bearer token.
+        let (head, body) = calls.lock().unwrap()[0].clone();
+        assert!(head.contains("\r\nauthorization: bearer sk-test"), "{head}");
+        assert_eq!(body["stream"], true);
+        assert_eq!(body["messages"][0], json!({"role": "system", "content": "You are the shop's assistant."}));
+        assert_eq!(body["messages"][1], json!({"role": "user", "content": "Can I talk to a person?"}));
+        let tool = &body["tools"][0];
+        assert_eq!(tool["type"], "function");
+        assert_eq!(tool["function"]["name"], "transfer_to_human");
+        assert!(tool["function"]["description"].as_str().is_some_and(|d| !d.is_empty()));
+        assert_eq!(tool["function"]["parameters"]["properties"]["reason"]["type"], "string");
+        assert_eq!(tool["function"]["parameters"]["required"], json!(["reason"]));
+        // The conversation is with the human now: the model is not called again.
+        let next = send(&app, "h1", "m2", "My order is late", &[]).await;
+        match mode {
+            Handoff::Queue => {
+                let names: Vec<String> = shape(&next.body).into_iter().map(|(n, _)| n).collect();
+                assert_eq!(names, ["accepted", "done"], "the message went to the queue");
+            }
+            Handoff::Scripted => {
+                let Some(Ok(Some(AgentEvent::Message(m)))) = events(&next.body)
+                    .into_iter()
+                    .map(|(_, e)| e)
+                    .rfind(|e| matches!(e, Ok(Some(AgentEvent::Message(_)))))
+                else {
+                    panic!("{}", next.body)
+                };
+                assert_eq!(m.agent_name.as_deref(), Some(colloquy::agent::demo::HUMAN));
+            }
+        }
+        assert_eq!(calls.lock().unwrap().len(), 1);
+        // A retry of the hand-off gets the same reply, without calling the model again.
+        assert_eq!(send(&app, "h1", "m1", "Can I talk to a person?", &[]).await.body, model.body);
+        assert_eq!(calls.lock().unwrap().len(), 1);
+    }
 }
 
 #[tokio::test]
@@ -977,7 +1049,7 @@ async fn a_tool_call_split_across_writes_and_events_is_assembled() {
     let model = send(&app, "s1", "m1", "a person please", &[]).await;
     assert_eq!(final_text(&model.body), "One moment.");
     let names: Vec<String> = shape(&model.body).into_iter().map(|(n, _)| n).collect();
-    assert_eq!(names, ["accepted", "typing", "delta", "message", "handoff", "handoff", "handoff", "message", "done"]);
+    assert_eq!(names, handoff_names(Handoff::Queue));
 }
 
 #[tokio::test]

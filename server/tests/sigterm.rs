@@ -17,6 +17,8 @@ fn sigterm_lets_the_reply_in_flight_finish_then_exits() {
         .env("COLLOQUY_THINK_MS", "0")
         .env("COLLOQUY_CHUNK_MS", "20")
         .env_remove("COLLOQUY_JWT_SECRET")
+        // A store of its own (the default file is shared by every server of this user).
+        .env("COLLOQUY_DATABASE", "sqlite::memory:")
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()

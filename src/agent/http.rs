@@ -3,8 +3,8 @@
 //! `handoff`, `error` and `done` events. Dropping the reply stream aborts the request (the stop
 //! button). Failures map to `CONNECTION_ERROR`, `AUTH_ERROR`, `SEND_ERROR`, `NETWORK_ERROR`.
 
-use super::sse::{SseParser, from_wire};
-use super::{Agent, AgentEvent, AgentRequest};
+use super::sse::{SseParser, from_wire, live_from_wire};
+use super::{Agent, AgentEvent, AgentRequest, LiveEvent, LiveRequest};
 use crate::events::{ErrorCode, WidgetError};
 use futures::StreamExt;
 use futures::channel::mpsc::{UnboundedSender, unbounded};
@@ -113,25 +113,10 @@ async fn run(
     let Some(stream) = response.body() else {
         return send(AgentEvent::Error(WidgetError::new(ErrorCode::ProtocolError, "The agent's reply had no body.")));
     };
-    let reader: web_sys::ReadableStreamDefaultReader = stream.get_reader().unchecked_into();
     let mut parser = SseParser::new();
     let mut finished = false;
-    loop {
-        let chunk = match JsFuture::from(reader.read()).await {
-            Ok(chunk) => chunk,
-            Err(_) if signal.aborted() => return,
-            Err(e) => {
-                let why = crate::host::js::describe_js_error(&e);
-                return send(AgentEvent::Error(unreachable_error("the connection dropped mid-reply", why)));
-            }
-        };
-        let done = js_sys::Reflect::get(&chunk, &"done".into()).ok().and_then(|d| d.as_bool()).unwrap_or(true);
-        if done {
-            break;
-        }
-        let Ok(value) = js_sys::Reflect::get(&chunk, &"value".into()) else { break };
-        let bytes = js_sys::Uint8Array::new(&value).to_vec();
-        for event in parser.feed(&bytes) {
+    let read = read_body(stream, &signal, |bytes| {
+        for event in parser.feed(bytes) {
             if event.event == "done" {
                 finished = true;
                 continue;
@@ -145,13 +130,130 @@ async fn run(
                 Err(why) => send(AgentEvent::Malformed(why)),
             }
         }
+    })
+    .await;
+    match read {
+        Ok(()) => {}
+        Err(None) => return,
+        Err(Some(why)) => {
+            return send(AgentEvent::Error(unreachable_error("the connection dropped mid-reply", why)));
+        }
     }
     if !finished {
         send(AgentEvent::Error(unreachable_error("the reply ended before it was complete", "stream closed")));
     }
 }
 
+/// Reads a body to its end, feeding each chunk to `each`; `Err` with why the connection broke.
+async fn read_body(
+    stream: web_sys::ReadableStream,
+    signal: &web_sys::AbortSignal,
+    mut each: impl FnMut(&[u8]),
+) -> Result<(), Option<String>> {
+    let reader: web_sys::ReadableStreamDefaultReader = stream.get_reader().unchecked_into();
+    loop {
+        let chunk = match JsFuture::from(reader.read()).await {
+            Ok(chunk) => chunk,
+            Err(_) if signal.aborted() => return Err(None),
+            Err(e) => return Err(Some(crate::host::js::describe_js_error(&e))),
+        };
+        let done = js_sys::Reflect::get(&chunk, &"done".into()).ok().and_then(|d| d.as_bool()).unwrap_or(true);
+        if done {
+            return Ok(());
+        }
+        let Ok(value) = js_sys::Reflect::get(&chunk, &"value".into()) else { return Ok(()) };
+        each(&js_sys::Uint8Array::new(&value).to_vec());
+    }
+}
+
+/// One connection of the live event stream (`GET {base}/conversations/{id}/events`).
+async fn live(base: String, req: LiveRequest, tx: UnboundedSender<LiveEvent>, signal: web_sys::AbortSignal) {
+    let send = |ev: LiveEvent| {
+        let _ = tx.unbounded_send(ev);
+    };
+    let dropped = |why: String, retry_after_ms| LiveEvent::Dropped { why, retry_after_ms };
+    let url = format!("{base}/conversations/{}/events", req.conversation_id);
+    let mut request = Request::get(&url).header("Accept", "text/event-stream").abort_signal(Some(&signal));
+    if let Some(t) = &req.auth_token {
+        request = request.header("Authorization", &format!("Bearer {t}"));
+    }
+    if let Some(id) = &req.last_event_id {
+        request = request.header("Last-Event-ID", id);
+    }
+    let response = match request.send().await {
+        Ok(r) => r,
+        Err(_) if signal.aborted() => return,
+        Err(e) => return send(dropped(format!("could not connect: {e}"), None)),
+    };
+    let status = response.status();
+    let event_stream =
+        response.headers().get("content-type").is_some_and(|t| t.trim_start().starts_with("text/event-stream"));
+    match status {
+        200 if event_stream => {}
+        401 => return send(LiveEvent::AuthExpired),
+        408 | 425 | 429 | 500..=599 => {
+            let retry_after_ms =
+                response.headers().get("retry-after").and_then(|s| s.trim().parse::<u32>().ok()).map(|s| s * 1000);
+            return send(dropped(format!("HTTP {status}"), retry_after_ms));
+        }
+        _ => {
+            let body: String = response.text().await.unwrap_or_default().chars().take(300).collect();
+            let message = if status == 200 {
+                "The live channel did not answer with an event stream.".to_owned()
+            } else {
+                format!("The live channel was refused (HTTP {status}).")
+            };
+            let code = if status == 200 { ErrorCode::ProtocolError } else { ErrorCode::ConnectionError };
+            let error = WidgetError::new(code, message).with_details(json!({"status": status, "body": body}));
+            return send(LiveEvent::Refused(error));
+        }
+    }
+    let Some(stream) = response.body() else { return send(dropped("no body".into(), None)) };
+    send(LiveEvent::Opened);
+    let mut parser = SseParser::new();
+    let result = read_body(stream, &signal, |bytes| {
+        for event in parser.feed(bytes) {
+            if let Some(ev) = live_from_wire(&event) {
+                send(ev);
+            }
+        }
+    })
+    .await;
+    match result {
+        Ok(()) => send(dropped("the server closed the stream".into(), None)),
+        Err(Some(why)) => send(dropped(why, None)),
+        Err(None) => {}
+    }
+}
+
+/// A stream of `rx` that aborts the request when dropped.
+fn guarded<T: 'static>(
+    rx: futures::channel::mpsc::UnboundedReceiver<T>,
+    controller: Option<web_sys::AbortController>,
+) -> LocalBoxStream<'static, T> {
+    let guard = AbortOnDrop(controller);
+    rx.map(move |ev| {
+        let _keep = &guard;
+        ev
+    })
+    .boxed_local()
+}
+
 impl Agent for HttpAgent {
+    fn events(&self, request: LiveRequest) -> Option<LocalBoxStream<'static, LiveEvent>> {
+        let (tx, rx) = unbounded();
+        let controller = web_sys::AbortController::new().ok();
+        match controller.as_ref().map(|c| c.signal()) {
+            Some(signal) => wasm_bindgen_futures::spawn_local(live(self.base.clone(), request, tx, signal)),
+            None => {
+                let error =
+                    WidgetError::new(ErrorCode::ConnectionError, "This browser cannot make cancellable requests.");
+                let _ = tx.unbounded_send(LiveEvent::Refused(error));
+            }
+        }
+        Some(guarded(rx, controller))
+    }
+
     fn reply(&self, request: AgentRequest) -> LocalBoxStream<'static, AgentEvent> {
         let (tx, rx) = unbounded();
         let controller = web_sys::AbortController::new().ok();
@@ -162,12 +264,7 @@ impl Agent for HttpAgent {
             let error = WidgetError::new(ErrorCode::ConnectionError, "This browser cannot make cancellable requests.");
             let _ = tx.unbounded_send(AgentEvent::Error(error));
         }
-        let guard = AbortOnDrop(controller);
-        rx.map(move |ev| {
-            let _keep = &guard;
-            ev
-        })
-        .boxed_local()
+        guarded(rx, controller)
     }
 
     fn reset(&self) {

@@ -58,10 +58,64 @@ pub enum AgentEvent {
     Malformed(String),
 }
 
+/// What the widget asks for when it opens a conversation's live event stream.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LiveRequest {
+    /// Conversation id.
+    pub conversation_id: String,
+    /// The id of the last event processed (sent as `Last-Event-ID`), if any.
+    pub last_event_id: Option<String>,
+    /// The bearer token, when the host configured one.
+    pub auth_token: Option<String>,
+}
+
+/// What one connection of the live event stream reports (docs/agent-protocol.md, "How the
+/// widget uses the event stream"). The connection ends after `Dropped`, `AuthExpired` or
+/// `Refused`; the chat decides whether and when to reconnect.
+#[derive(Clone, Debug, PartialEq)]
+pub enum LiveEvent {
+    /// The server answered with an event stream: the connection is up.
+    Opened,
+    /// An event, with its `id:` when it had one.
+    Event {
+        /// The SSE `id:`.
+        id: Option<String>,
+        /// The event, as on a reply stream.
+        event: AgentEvent,
+    },
+    /// A read receipt: the visitor's messages up to `message_id` were read.
+    Read {
+        /// The SSE `id:`.
+        id: Option<String>,
+        /// The visitor's message read last.
+        message_id: String,
+    },
+    /// The connection dropped or could not be made: reconnect, no sooner than `retry_after_ms`
+    /// when the server said so (`Retry-After`).
+    Dropped {
+        /// Why, for the console.
+        why: String,
+        /// The server's `Retry-After`, in ms.
+        retry_after_ms: Option<u32>,
+    },
+    /// The server rejected the token (HTTP 401).
+    AuthExpired,
+    /// The server refused the stream for good (`403`, `404`, another `4xx`, not an event stream):
+    /// reported to the host, no reconnect.
+    Refused(WidgetError),
+}
+
 /// A source of replies.
 pub trait Agent {
     /// Answers one user message.
     fn reply(&self, request: AgentRequest) -> LocalBoxStream<'static, AgentEvent>;
+
+    /// Opens one connection of the conversation's live event stream; `None`: this agent has no
+    /// live channel (the demo agent plays a handoff inside its replies).
+    fn events(&self, request: LiveRequest) -> Option<LocalBoxStream<'static, LiveEvent>> {
+        let _ = request;
+        None
+    }
 
     /// Forgets the conversation (restart); the next message starts afresh.
     fn reset(&self) {}

@@ -2,7 +2,7 @@
 //! encoding (the reference server) and an incremental parser (the HTTP agent). The parser takes
 //! bytes in chunks split anywhere, including inside a line or a UTF-8 sequence.
 
-use super::AgentEvent;
+use super::{AgentEvent, LiveEvent};
 use crate::events::{AgentMessage, ErrorCode, WidgetError};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -201,6 +201,27 @@ pub fn from_wire(ev: &SseEvent) -> Result<Option<AgentEvent>, String> {
     }))
 }
 
+/// Reads an event of the live event stream: the reply stream's events (see [`from_wire`]) plus
+/// `read` (`{"messageId"}`), each with its `id:`. `None`: an event this client does not know;
+/// malformed data becomes [`AgentEvent::Malformed`] (reported, not rendered).
+pub fn live_from_wire(ev: &SseEvent) -> Option<LiveEvent> {
+    let id = ev.id.clone();
+    if ev.event == "read" {
+        let message_id = serde_json::from_str::<Value>(&ev.data)
+            .ok()
+            .and_then(|v| v.get("messageId").and_then(Value::as_str).map(str::to_owned));
+        return Some(match message_id {
+            Some(message_id) => LiveEvent::Read { id, message_id },
+            None => LiveEvent::Event { id, event: AgentEvent::Malformed("malformed `read` event".into()) },
+        });
+    }
+    match from_wire(ev) {
+        Ok(Some(event)) => Some(LiveEvent::Event { id, event }),
+        Ok(None) => None,
+        Err(why) => Some(LiveEvent::Event { id, event: AgentEvent::Malformed(why) }),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -268,6 +289,22 @@ mod tests {
             from_wire(&parsed[0]).unwrap(),
             Some(AgentEvent::Delta { message_id: "r".into(), text: "a\nb".into() })
         );
+    }
+
+    #[test]
+    fn live_events_keep_their_ids_and_read_receipts_parse() {
+        let mut p = SseParser::new();
+        let wire = b": heartbeat\n\nid: 7\nevent: handoff\ndata: {\"status\":\"connected\",\"agentName\":\"Dana\"}\n\n\
+id: 8\nevent: read\ndata: {\"messageId\":\"u-1\"}\n\nid: 9\nevent: read\ndata: {}\n\nid: 10\nevent: later\ndata: {}\n\n";
+        let events: Vec<Option<LiveEvent>> = p.feed(wire).iter().map(live_from_wire).collect();
+        assert_eq!(
+            events[0],
+            Some(LiveEvent::Event { id: Some("7".into()), event: AgentEvent::Connected { agent_name: "Dana".into() } })
+        );
+        assert_eq!(events[1], Some(LiveEvent::Read { id: Some("8".into()), message_id: "u-1".into() }));
+        assert!(matches!(&events[2], Some(LiveEvent::Event { event: AgentEvent::Malformed(_), .. })));
+        assert_eq!(events[3], None, "unknown events are ignored");
+        assert_eq!(events.len(), 4, "the heartbeat is no event");
     }
 
     #[test]

@@ -5,6 +5,7 @@
 //! Submodules: [`state`] (the signals; their write halves are visible only in this module),
 //! `reply` (the reply pipeline: delivery, streaming, receiving), [`tokens`] (the bearer token).
 
+pub mod live;
 mod reply;
 pub mod state;
 pub mod tokens;
@@ -44,6 +45,7 @@ pub struct Chat {
     message_ids: Cell<u32>,
     auth_token: RefCell<Option<String>>,
     pipeline: Pipeline,
+    live: live::Live,
     /// The page is hidden (another tab, minimized): replies count as unread.
     page_hidden: Cell<bool>,
 }
@@ -71,6 +73,7 @@ impl Chat {
             agent,
             message_ids: Cell::new(0),
             pipeline: Pipeline::default(),
+            live: live::Live::default(),
             page_hidden: Cell::new(false),
         })
     }
@@ -135,6 +138,7 @@ impl Chat {
                 this.state.set_maximized.set(snapshot.maximized);
                 this.state.set_handoff.set(snapshot.handoff);
                 this.set_unread(snapshot.unread);
+                this.state.set_live_event_id.set(snapshot.last_event_id.clone());
                 if snapshot.view.main_window {
                     view = ViewState::OPEN;
                 }
@@ -150,6 +154,11 @@ impl Chat {
             }
             this.state.set_ready.set(true);
             this.dispatcher.post(Event::ChatReady);
+            // A reload mid-handoff (or with `agent.events: "always"`): the live channel resumes
+            // from the last event processed.
+            if this.state.handoff.get_untracked() != Handoff::None || this.live_always() {
+                this.open_live();
+            }
             if this.rt.online() {
                 this.resend_queued();
             }
@@ -329,6 +338,7 @@ impl Chat {
         self.state.set_ended.set(true);
         self.state.set_handoff.set(Handoff::None);
         self.state.set_typing.set(false);
+        self.forget_live();
         self.push_notice(Notice::Ended);
         self.agent.reset();
         self.dispatcher.post(Event::ConversationEnded { conversation_id: id, reason });
@@ -354,6 +364,7 @@ impl Chat {
             this.state.set_ended.set(false);
             this.state.set_handoff.set(Handoff::None);
             this.state.set_typing.set(false);
+            this.forget_live();
             this.agent.reset();
             this.dispatcher.post(Event::RestartConversation);
         });

@@ -123,6 +123,9 @@ impl Chat {
                     if let Some(message) = outgoing.take() {
                         self.dispatcher.post(Event::Send { message });
                     }
+                    if self.live_always() {
+                        self.open_live();
+                    }
                 }
                 AgentEvent::Typing => self.state.set_typing.set(true),
                 AgentEvent::Delta { message_id, text } => {
@@ -158,21 +161,8 @@ impl Chat {
                     streamed = None;
                     self.receive(message).await;
                 }
-                AgentEvent::Queued { position } => {
-                    self.state.set_typing.set(false);
-                    // A new transfer is announced once; later position updates only show.
-                    let transferred = !matches!(self.state.handoff.get_untracked(), Handoff::Queued(_));
-                    self.state.set_handoff.set(Handoff::Queued(position));
-                    if transferred {
-                        self.push_notice(Notice::Queued(position));
-                        self.dispatcher.post(Event::HandoffQueued { conversation_id: thread_id.clone(), position });
-                    }
-                }
-                AgentEvent::Connected { agent_name } => {
-                    self.state.set_handoff.set(Handoff::Connected(agent_name.clone()));
-                    self.push_notice(Notice::Connected(agent_name.clone()));
-                    self.dispatcher.post(Event::HandoffConnected { conversation_id: thread_id.clone(), agent_name });
-                }
+                AgentEvent::Queued { position } => self.on_queued(position, &thread_id),
+                AgentEvent::Connected { agent_name } => self.on_connected(agent_name, &thread_id),
                 AgentEvent::Ended => self.end_conversation(EndReason::Agent),
                 AgentEvent::AuthExpired => return Outcome::AuthExpired,
                 AgentEvent::Malformed(why) => {
@@ -196,6 +186,26 @@ impl Chat {
         }
         self.state.set_typing.set(false);
         Outcome::Finished
+    }
+
+    /// The conversation waits for a human (from a reply stream or the live one): a new transfer
+    /// is announced once, later position updates only show; the live channel opens.
+    pub(super) fn on_queued(self: &Rc<Self>, position: Option<u32>, thread_id: &str) {
+        self.state.set_typing.set(false);
+        let transferred = !matches!(self.state.handoff.get_untracked(), Handoff::Queued(_));
+        self.state.set_handoff.set(Handoff::Queued(position));
+        if transferred {
+            self.push_notice(Notice::Queued(position));
+            self.dispatcher.post(Event::HandoffQueued { conversation_id: thread_id.to_owned(), position });
+        }
+        self.open_live();
+    }
+
+    /// A human agent joined (from a reply stream or the live one).
+    pub(super) fn on_connected(&self, agent_name: String, thread_id: &str) {
+        self.state.set_handoff.set(Handoff::Connected(agent_name.clone()));
+        self.push_notice(Notice::Connected(agent_name.clone()));
+        self.dispatcher.post(Event::HandoffConnected { conversation_id: thread_id.to_owned(), agent_name });
     }
 
     /// Lets the browser run (input, rendering) once the current slice of work is used up.
@@ -244,6 +254,7 @@ impl Chat {
         }
         let Event::PreReceive { message } = self.dispatcher.emit(Event::PreReceive { message }).await else { return };
         self.flush();
+        self.live.messages.borrow_mut().note(&message.id);
         let fresh = Message::from_agent(&message);
         match self.state.message(&message.id) {
             Some(m) => {

@@ -280,6 +280,9 @@ chat_state! {
     greeting / set_greeting: bool = false,
     /// A reply is in progress (the composer offers Stop).
     busy / set_busy: bool = false,
+    /// The id of the last event processed from the conversation's live event stream (sent as
+    /// `Last-Event-ID` when it reconnects; stored, so a reload resumes there).
+    live_event_id / set_live_event_id: Option<String> = None,
 }
 
 /// Direct writes for fixtures: the demo gallery and tests build states that take a whole

@@ -24,11 +24,16 @@ impl Fixture {
 
     /// With the demo agent's pauses on the manual clock.
     fn paced(config: Config, pace: DemoOptions) -> Self {
+        Self::with_agent(config, |rt| Rc::new(DemoAgent::new(rt, pace)))
+    }
+
+    /// With the agent `make` builds.
+    fn with_agent(config: Config, make: impl FnOnce(Rc<TestRuntime>) -> Rc<dyn Agent>) -> Self {
         let owner = Owner::new();
         owner.set();
         let pool = LocalPool::new();
         let rt = TestRuntime::new(&pool);
-        let agent = Rc::new(DemoAgent::new(rt.clone(), pace));
+        let agent = make(rt.clone());
         let dispatcher = Dispatcher::new(rt.clone(), Rc::new(RecordingSink::default()));
         let chat = Chat::new(config, dispatcher, rt.clone(), agent);
         let f = Fixture { pool, rt, chat, log: Default::default(), seen: Default::default(), _owner: owner };
@@ -523,4 +528,247 @@ fn a_reload_mid_handoff_keeps_the_human_the_notices_and_the_unread_count() {
     assert_eq!(g.chat.state.handoff.get_untracked(), f.chat.state.handoff.get_untracked());
     assert_eq!(g.chat.state.unread.get_untracked(), f.chat.state.unread.get_untracked());
     assert_eq!(order(&g.chat.state.messages.get_untracked()), order(&before));
+}
+
+// ----- the live channel ------------------------------------------------------------------------
+
+mod live_channel {
+    use super::*;
+    use crate::agent::{AgentEvent, AgentRequest, LiveEvent, LiveRequest};
+    use crate::config::{AgentConfig, LiveEvents};
+    use crate::events::{AgentKind, ContentItem};
+    use futures::StreamExt;
+    use futures::channel::mpsc::{UnboundedSender, unbounded};
+    use futures::stream::LocalBoxStream;
+
+    /// An HTTP-like agent whose replies are scripted and whose live connections the test drives.
+    #[derive(Default)]
+    struct Scripted {
+        replies: RefCell<Vec<Vec<AgentEvent>>>,
+        connections: RefCell<Vec<(LiveRequest, UnboundedSender<LiveEvent>)>>,
+    }
+
+    impl Agent for Scripted {
+        fn reply(&self, _: AgentRequest) -> LocalBoxStream<'static, AgentEvent> {
+            let events = self.replies.borrow_mut().remove(0);
+            futures::stream::iter(events).boxed_local()
+        }
+
+        fn events(&self, request: LiveRequest) -> Option<LocalBoxStream<'static, LiveEvent>> {
+            let (tx, rx) = unbounded();
+            self.connections.borrow_mut().push((request, tx));
+            Some(rx.boxed_local())
+        }
+    }
+
+    impl Scripted {
+        fn push(&self, event: LiveEvent) {
+            let connections = self.connections.borrow();
+            connections.last().expect("a connection").1.unbounded_send(event).expect("the stream is open");
+        }
+
+        fn requests(&self) -> Vec<LiveRequest> {
+            self.connections.borrow().iter().map(|(r, _)| r.clone()).collect()
+        }
+
+        fn open(&self) -> bool {
+            self.connections.borrow().last().is_some_and(|(_, tx)| !tx.is_closed())
+        }
+    }
+
+    fn human(id: &str, text: &str) -> AgentMessage {
+        AgentMessage {
+            id: id.into(),
+            thread_id: "c".into(),
+            content: vec![ContentItem::text(format!("{id}-0"), text)],
+            timestamp: 1.0,
+            from: AgentKind::Human,
+            agent_name: Some("Dana".into()),
+        }
+    }
+
+    fn event(id: u32, event: AgentEvent) -> LiveEvent {
+        LiveEvent::Event { id: Some(id.to_string()), event }
+    }
+
+    fn http(events: LiveEvents) -> Config {
+        Config { agent: AgentConfig::Http { url: "/api".into(), events }, ..Config::default() }
+    }
+
+    fn fixture(config: Config, replies: Vec<Vec<AgentEvent>>) -> (Fixture, Rc<Scripted>) {
+        let agent = Rc::new(Scripted { replies: RefCell::new(replies), ..Scripted::default() });
+        let shared = agent.clone();
+        let mut f = Fixture::with_agent(config, move |_| shared);
+        f.chat.start(500.0, "https://shop.example/", None);
+        f.settle();
+        f.log.borrow_mut().clear();
+        f.seen.borrow_mut().clear();
+        (f, agent)
+    }
+
+    fn queued_reply() -> Vec<AgentEvent> {
+        let mut bot = human("b-1", "Let me connect you.");
+        bot.from = AgentKind::Bot;
+        bot.agent_name = None;
+        vec![AgentEvent::Accepted, AgentEvent::Message(bot), AgentEvent::Queued { position: Some(1) }]
+    }
+
+    fn count(names: &[String], name: &str) -> usize {
+        names.iter().filter(|n| *n == name).count()
+    }
+
+    /// The whole handoff on the live channel: opened by `queued`, a drop mid-way resumed with
+    /// the last id, nothing lost or shown twice, the host's events in order, closed by `ended`.
+    #[test]
+    fn a_handoff_goes_on_over_the_live_channel_and_survives_a_drop() {
+        let (mut f, agent) = fixture(http(LiveEvents::Handoff), vec![queued_reply()]);
+        f.on(Api::Sa, "*", Behaviour::Record);
+        f.chat.send("a human, please".into(), vec![]);
+        f.settle();
+        assert_eq!(agent.requests().len(), 1, "queued opens the stream");
+        assert_eq!(agent.requests()[0].last_event_id, None);
+        let user = f.chat.state.messages.get_untracked()[0].id.clone();
+        agent.push(LiveEvent::Opened);
+        agent.push(event(1, AgentEvent::Connected { agent_name: "Dana".into() }));
+        agent.push(event(2, AgentEvent::Typing));
+        f.pool.run_until_stalled();
+        assert!(f.chat.state.typing.get_untracked(), "the human is typing");
+        f.settle();
+        assert!(!f.chat.state.typing.get_untracked(), "the indicator goes after a while without typing");
+        agent.push(event(3, AgentEvent::Message(human("h-1", "Hi, I'm Dana"))));
+        agent.push(event(3, AgentEvent::Message(human("h-1", "Hi, I'm Dana"))));
+        agent.push(event(4, AgentEvent::Message(human("b-1", "the bot's message again"))));
+        agent.push(LiveEvent::Read { id: Some("5".into()), message_id: user.clone() });
+        f.settle();
+        assert!(!f.chat.state.typing.get_untracked());
+        assert_eq!(f.chat.state.live_event_id.get_untracked().as_deref(), Some("5"));
+        // The connection drops: the widget comes back after a backoff, from event 5.
+        agent.push(LiveEvent::Dropped { why: "reset".into(), retry_after_ms: None });
+        f.pool.run_until_stalled();
+        assert_eq!(agent.requests().len(), 1, "not at once: after a backoff");
+        f.settle();
+        assert_eq!(agent.requests().len(), 2);
+        assert_eq!(agent.requests()[1].last_event_id.as_deref(), Some("5"));
+        agent.push(LiveEvent::Opened);
+        agent.push(event(3, AgentEvent::Message(human("h-1", "Hi, I'm Dana"))));
+        agent.push(event(6, AgentEvent::Message(human("h-2", "Anything else?"))));
+        agent.push(event(7, AgentEvent::Ended));
+        f.settle();
+        assert!(!agent.open(), "ended closes the stream");
+        assert_eq!(agent.requests().len(), 2, "and it stays closed");
+        let names = f.names();
+        let lifecycle: Vec<&str> = names
+            .iter()
+            .map(String::as_str)
+            .filter(|n| {
+                n.starts_with("handoff:")
+                    || *n == "conversation:ended"
+                    || n.chars().all(|c| c.is_ascii_uppercase() || c == '_')
+            })
+            .collect();
+        assert_eq!(
+            lifecycle,
+            [
+                "CHAT_LOADED",
+                "CHAT_VISIBLE",
+                "CONTACT_STARTED",
+                "handoff:queued",
+                "TRANSFER_TO_QUEUE",
+                "handoff:connected",
+                "CONNECT_TO_AGENT",
+                "conversation:ended",
+                "CONTACT_ENDED"
+            ]
+        );
+        assert_eq!(count(&names, "receive"), 3, "the bot's message, h-1 and h-2, once each: {names:?}");
+        let ids: Vec<String> =
+            f.chat.state.messages.get_untracked().iter().filter(|m| m.notice.is_none()).map(|m| m.id.clone()).collect();
+        assert_eq!(ids, [user.as_str(), "b-1", "h-1", "h-2"]);
+        assert_eq!(f.chat.state.message(&user).unwrap().status.get_untracked(), Status::Read);
+        assert_eq!(f.chat.state.live_event_id.get_untracked(), None, "a new conversation starts afresh");
+    }
+
+    #[test]
+    fn a_401_renews_the_token_once_and_a_refusal_ends_the_channel() {
+        let mut config = http(LiveEvents::Handoff);
+        config.auth_token = Some("old".into());
+        let (mut f, agent) = fixture(config, vec![queued_reply()]);
+        f.on(Api::Native, "authTokenNeeded", Behaviour::Rewrite(Box::new(|v| v["authToken"] = json!("new"))));
+        f.chat.send("help".into(), vec![]);
+        f.settle();
+        assert_eq!(agent.requests()[0].auth_token.as_deref(), Some("old"));
+        agent.push(LiveEvent::AuthExpired);
+        f.pool.run_until_stalled();
+        assert_eq!(agent.requests().len(), 2, "renewed and retried at once");
+        assert_eq!(agent.requests()[1].auth_token.as_deref(), Some("new"));
+        agent.push(LiveEvent::Opened);
+        agent.push(LiveEvent::Refused(WidgetError::new(
+            ErrorCode::ConnectionError,
+            "The live channel was refused (HTTP 404).",
+        )));
+        f.settle();
+        assert_eq!(agent.requests().len(), 2, "no retry after a refusal");
+        let errors = f.payloads("error");
+        assert_eq!(errors.len(), 1);
+        assert_eq!(errors[0]["code"], "CONNECTION_ERROR");
+        assert!(!f.chat.state.ended.get_untracked(), "the conversation goes on");
+    }
+
+    #[test]
+    fn a_second_401_in_a_row_is_an_auth_error() {
+        let mut config = http(LiveEvents::Handoff);
+        config.auth_token = Some("old".into());
+        let (mut f, agent) = fixture(config, vec![queued_reply()]);
+        f.on(Api::Native, "authTokenNeeded", Behaviour::Rewrite(Box::new(|v| v["authToken"] = json!("new"))));
+        f.chat.send("help".into(), vec![]);
+        f.settle();
+        agent.push(LiveEvent::AuthExpired);
+        f.settle();
+        agent.push(LiveEvent::AuthExpired);
+        f.settle();
+        assert_eq!(agent.requests().len(), 2);
+        assert_eq!(f.payloads("error").iter().map(|e| e["code"].clone()).collect::<Vec<_>>(), [json!("AUTH_ERROR")]);
+    }
+
+    #[test]
+    fn always_opens_at_the_first_reply_and_a_reload_resumes_from_the_stored_id() {
+        let hello = vec![AgentEvent::Accepted, AgentEvent::Message(human("b-1", "Hello"))];
+        let (mut f, agent) = fixture(http(LiveEvents::Always), vec![hello]);
+        f.chat.send("hi".into(), vec![]);
+        f.settle();
+        assert_eq!(agent.requests().len(), 1, "open without a handoff");
+        agent.push(LiveEvent::Opened);
+        agent.push(event(41, AgentEvent::Typing));
+        agent.push(event(42, AgentEvent::Message(human("h-1", "A human says hi"))));
+        f.settle();
+        let text = crate::persist::Snapshot::of(&f.chat.state).to_text();
+        let stored = crate::persist::Snapshot::parse(&text).unwrap().for_restore();
+        assert_eq!(stored.last_event_id.as_deref(), Some("42"));
+        // The page reloads mid-handoff, in the default mode: the stream reopens where it was.
+        let mut stored = stored;
+        stored.handoff = Handoff::Connected("Dana".into());
+        let (g, again) = {
+            let agent = Rc::new(Scripted::default());
+            let shared = agent.clone();
+            let mut g = Fixture::with_agent(http(LiveEvents::Handoff), move |_| shared);
+            g.chat.start(500.0, "https://shop.example/", Some(stored));
+            g.settle();
+            (g, agent)
+        };
+        assert_eq!(again.requests().len(), 1);
+        assert_eq!(again.requests()[0].last_event_id.as_deref(), Some("42"));
+        // Restart closes it.
+        g.chat.restart();
+        let mut g = g;
+        g.settle();
+        assert!(!again.open());
+    }
+
+    #[test]
+    fn the_demo_agent_has_no_live_channel() {
+        let mut f = Fixture::started(Config::default());
+        f.chat.send("/handoff".into(), vec![]);
+        f.settle();
+        assert!(!f.names().contains(&"error".to_owned()), "{:?}", f.names());
+    }
 }

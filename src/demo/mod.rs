@@ -70,6 +70,15 @@ fn http_agent() -> bool {
     window().location().search().unwrap_or_default().contains("agent=http")
 }
 
+/// A visitor token (an hour) from the reference server's development endpoint (`POST
+/// /api/token`), when it serves one.
+async fn dev_token() -> Option<String> {
+    let request = gloo_net::http::Request::post("/api/token").json(&serde_json::json!({"ttl": 3600})).ok()?;
+    let response = request.send().await.ok().filter(|r| r.ok())?;
+    let body: Value = response.json().await.ok()?;
+    body.get("token").and_then(Value::as_str).map(str::to_owned)
+}
+
 /// Seed 001's actions plus a link: the demo's and the gallery's.
 pub fn sample_actions() -> Value {
     serde_json::json!([
@@ -210,7 +219,26 @@ pub fn DemoPage() -> impl IntoView {
             })
             .into_js_value();
             set(&config, "onLoad", &on_load);
-            invoke(&get(&w, "Colloquy"), "init", &[config]);
+            if !http_agent() {
+                invoke(&get(&w, "Colloquy"), "init", &[config]);
+                return;
+            }
+            // `cargo xtask demo --server` runs the API with tokens (the agent console needs
+            // them): a visitor token from the development endpoint, renewed before it expires.
+            leptos::task::spawn_local(async move {
+                if let Some(token) = dev_token().await {
+                    set(&config, "authToken", &token.into());
+                }
+                invoke(&get(&w, "Colloquy"), "init", &[config]);
+                gloo_timers::callback::Interval::new(50 * 60 * 1000, move || {
+                    leptos::task::spawn_local(async move {
+                        if let Some(token) = dev_token().await {
+                            instance.with_value(|i| invoke(i, "updateAuthToken", &[token.into()]));
+                        }
+                    });
+                })
+                .forget();
+            });
         });
         script.set_onload(Some(on_load.unchecked_ref()));
         let _ = document.body().unwrap().append_child(&script);

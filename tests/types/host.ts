@@ -14,6 +14,11 @@ Colloquy.init({ mode: "iframe", locale: "en", agent: { kind: "demo" } }).then((i
   }),
 );
 
+// The HTTP agent with its live event stream open for the whole conversation.
+Colloquy.init({ agent: { kind: "http", url: "https://agent.example.com/api", events: "always" } });
+// @ts-expect-error: `agent.events` is "handoff" or "always"
+Colloquy.init({ agent: { kind: "http", url: "/api", events: "sometimes" } });
+
 // Seed 000: ChatSpark widget events.
 window.ChatSpark.on("user-message", function (payload) {
   console.log("User sent:", payload.message);

@@ -8,6 +8,7 @@
 mod bench;
 mod cmd;
 mod fuzz;
+mod postgres;
 mod setup;
 mod size;
 mod steps;
@@ -15,8 +16,8 @@ mod steps;
 use setup::Needs;
 use std::process::ExitCode;
 
-const BROWSER: Needs = Needs { browser: true };
-const NO_BROWSER: Needs = Needs { browser: false };
+const BROWSER: Needs = Needs { browser: true, postgres: true };
+const NO_BROWSER: Needs = Needs { browser: false, postgres: false };
 
 const USAGE: &str = "\
 usage: cargo xtask <command>
@@ -31,6 +32,9 @@ commands:
   fuzz [--time SECONDS] [TARGET...]
                    bounded fuzzing (cargo-fuzz, nightly) of every target in fuzz/, 60 s each
   types            regenerate public/colloquy.d.ts from the Rust types
+  postgres COMMAND...
+                   run COMMAND with a throwaway Postgres cluster (its URL in COLLOQUY_TEST_POSTGRES),
+                   e.g. `cargo xtask postgres cargo test -p colloquy-server`
   bench [options]  build, then measure Colloquy beside deep-chat into target/bench/report.md
                    (`cargo xtask bench --help` for the options)
 ";
@@ -53,6 +57,9 @@ fn main() -> ExitCode {
         }
         Some("test") => setup::Setup::run(BROWSER).and_then(|s| steps::test(&s)),
         Some("types") => steps::types(),
+        Some("postgres") if args.len() > 1 => postgres::Cluster::start().and_then(|pg| {
+            cmd::run(std::process::Command::new(&args[1]).args(&args[2..]).env(postgres::TEST_ENV, &pg.url))
+        }),
         Some("fuzz") => match fuzz::Plan::from_args(&args[1..]) {
             Ok(plan) => fuzz::fuzz(&fuzz::root(), &plan),
             Err(e) => return usage_error(&e),

@@ -20,6 +20,9 @@ const DEBIAN_BROWSER: &[&str] = &["chromium", "chromium-driver", "fonts-dejavu-c
 /// Extra rustflags of release wasm builds where std is built from source (see
 /// [`Setup::release_command`]).
 pub const RELEASE_RUSTFLAGS: &str = "-Zlocation-detail=none -Zunstable-options -Cpanic=immediate-abort";
+/// Postgres, for the throwaway cluster of the server's tests (its binaries only: the
+/// package's own cluster is not used).
+const DEBIAN_POSTGRES: &[&str] = &["postgresql"];
 const DEBWEB: &str = "debweb";
 
 /// How wasm32 code gets its standard library.
@@ -36,6 +39,8 @@ pub enum WasmStd {
 pub struct Needs {
     /// Chromium and chromedriver (tests only).
     pub browser: bool,
+    /// Debian's postgresql (the server's tests run against a throwaway cluster).
+    pub postgres: bool,
 }
 
 /// The result of set-up: where things are and how to call them.
@@ -61,6 +66,9 @@ impl Setup {
         step("npm packages (wasm-opt, Playwright, axe-core, TypeScript)", || setup.node_modules())?;
         if needs.browser {
             step("chromium + chromedriver", || apt.ensure(DEBIAN_BROWSER))?;
+        }
+        if needs.postgres {
+            step("postgresql (for the server's tests)", || apt.ensure(DEBIAN_POSTGRES))?;
         }
         Ok(setup)
     }

@@ -5,7 +5,8 @@ use crate::cmd::{capture, print_timings, run, step};
 use crate::setup::Setup;
 use std::process::Command;
 
-/// Builds the release widget (dist/), the demo bundle (dist/demo/) and the server.
+/// Builds the release widget (dist/), the demo bundle (dist/demo/), the agent console
+/// (dist/console/) and the server.
 pub fn build(s: &Setup) -> Result<(), String> {
     step("build widget (trunk, release)", || run(s.release_command("trunk").args(["build", "--release"])))?;
     step("build demo bundle (trunk, release)", || {
@@ -19,7 +20,33 @@ pub fn build(s: &Setup) -> Result<(), String> {
             "./",
         ]))
     })?;
+    // After the widget: its build empties dist/. The console's dependencies are the widget's
+    // (same features), so only the console crate itself compiles here.
+    step("build agent console (trunk, release)", || {
+        run(s.release_command("trunk").args([
+            "build",
+            "console/index.html",
+            "--release",
+            "--dist",
+            "dist/console",
+            "--public-url",
+            "./",
+        ]))
+    })?;
     step("build server", || run(s.command("cargo").args(["build", "-p", "colloquy-server"])))
+}
+
+/// A random secret for the demo's tokens (a fresh one per run: tokens of an earlier run stop
+/// working).
+fn demo_secret() -> String {
+    use std::hash::{BuildHasher, Hasher};
+    let mut out = String::new();
+    for _ in 0..4 {
+        let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+        h.write_u128(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default().as_nanos());
+        out.push_str(&format!("{:016x}", h.finish()));
+    }
+    out
 }
 
 /// Builds, then serves `dist/` on 127.0.0.1:`port` until interrupted; with `api`, the reference
@@ -28,14 +55,32 @@ pub fn demo(s: &Setup, port: u16, api: bool) -> Result<(), String> {
     build(s)?;
     let addr = format!("127.0.0.1:{port}");
     let page = if api { format!("http://{addr}/demo/?agent=http") } else { format!("http://{addr}/") };
-    println!("\nColloquy demo: open {page} (Ctrl-C stops)");
-    print_timings();
     let server = s.root.join("target/debug/colloquy-server");
-    let mut cmd = s.command(server.to_str().unwrap_or("target/debug/colloquy-server"));
+    let server = server.to_str().unwrap_or("target/debug/colloquy-server");
+    let mut cmd = s.command(server);
     cmd.args(["--dist", "dist", "--addr", &addr]);
-    if !api {
+    println!("\nColloquy demo: open {page} (Ctrl-C stops)");
+    if api {
+        // Agent tokens need a secret; the demo page gets its visitor tokens from the
+        // development endpoint (POST /api/token). The store is in memory: nothing outlives the
+        // run.
+        let secret = demo_secret();
+        cmd.env("COLLOQUY_JWT_SECRET", &secret).env("COLLOQUY_DEV_TOKENS", "1").args([
+            "--database",
+            "sqlite::memory:",
+            "--handoff",
+            "queue",
+        ]);
+        let mut token = s.command(server);
+        token.args(["token", "--agent", "Demo agent"]).env("COLLOQUY_JWT_SECRET", &secret);
+        let token = capture(&mut token).ok_or("colloquy-server token --agent failed")?;
+        println!("Agent console: open http://{addr}/console/ and sign in with this agent token (8 hours):");
+        println!("\n{}\n", token.trim());
+        println!("Type /handoff in the demo's chat to queue the conversation for the console.");
+    } else {
         cmd.arg("--no-api");
     }
+    print_timings();
     run(&mut cmd)
 }
 
@@ -55,7 +100,12 @@ pub fn test(s: &Setup) -> Result<(), String> {
         }
         run(s.command("cargo").args(["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"]))
     })?;
-    step("layer 1: native tests (cargo test --workspace)", || run(s.command("cargo").args(["test", "--workspace"])))?;
+    // The server's tests run against both stores: SQLite, and Postgres in this throwaway
+    // cluster (kept for the whole run; stopped and removed at the end).
+    let postgres = step("Postgres: a throwaway cluster on a free loopback port", crate::postgres::Cluster::start)?;
+    step("layer 1: native tests (cargo test --workspace)", || {
+        run(s.command("cargo").args(["test", "--workspace"]).env(crate::postgres::TEST_ENV, &postgres.url))
+    })?;
     let seconds = crate::fuzz::test_seconds();
     let all = crate::fuzz::TARGETS.iter().map(|t| (*t).to_owned()).collect();
     crate::fuzz::fuzz(&s.root, &crate::fuzz::Plan { seconds, targets: all })?;
@@ -78,6 +128,7 @@ pub fn test(s: &Setup) -> Result<(), String> {
             .command("npx")
             .args(["playwright", "test", "--config", "tests/e2e/playwright.config.ts"])
             .env("CI", "1")
+            .env(crate::postgres::TEST_ENV, &postgres.url)
             .env("COLLOQUY_SERVER", s.root.join("target/debug/colloquy-server")))
     });
     let size = crate::size::check(&s.root);

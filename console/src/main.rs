@@ -1,0 +1,5 @@
+//! The console bundle (`console/index.html`).
+
+fn main() {
+    colloquy_console::start();
+}
