@@ -17,8 +17,10 @@ pub const GOAL: u64 = 200 * 1024;
 /// branch had measured alone, and issue 11 (four locales, copy buttons, phones, unread) took it
 /// to 399.7 KB. Raised to hold it there; the goal stays 200 KB.
 ///
-/// Release panics trap at once (`-Cpanic=immediate-abort`, no location strings): 384.5 KB.
-pub const BUDGET: u64 = 387 * 1024;
+/// Release panics trap at once (`-Cpanic=immediate-abort`, no location strings): 384.5 KB; then
+/// issue 12's live channel (the conversation's event stream, reconnection, dedup) added 7.5 KB:
+/// 392.0 KB measured merged.
+pub const BUDGET: u64 = 394 * 1024;
 /// embed.js, gzipped: the only script every host page downloads. Its goal is 3 KB; the loading
 /// modes' placeholder launcher and the stream bookkeeping took it to about 4.3 KB (not met), so
 /// the budget holds it there until the bridge code is split out.
