@@ -5,24 +5,18 @@
 
 #![cfg(target_os = "linux")]
 
+mod common;
+
+use common::{Dist, server};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::time::Duration;
 
 #[test]
 fn the_server_runs_a_worker_thread_per_core() {
-    let dist = std::env::temp_dir().join(format!("colloquy-runtime-{}", std::process::id()));
-    std::fs::create_dir_all(&dist).unwrap();
-    std::fs::write(dist.join("index.html"), "<html><head></head><body></body></html>").unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_colloquy-server"))
-        .args(["--dist", dist.to_str().unwrap(), "--addr", "127.0.0.1:0"])
-        .env_remove("COLLOQUY_JWT_SECRET")
-        .env_remove("TOKIO_WORKER_THREADS")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let dist = Dist::new("runtime");
+    let mut child = server(&dist, &[]).env_remove("TOKIO_WORKER_THREADS").spawn().unwrap();
     // The runtime is up once the server says where it listens.
     let mut line = String::new();
     BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
@@ -30,7 +24,6 @@ fn the_server_runs_a_worker_thread_per_core() {
     let threads = std::fs::read_dir(format!("/proc/{}/task", child.id())).map(|d| d.count());
     let _ = child.kill();
     let _ = child.wait();
-    let _ = std::fs::remove_dir_all(&dist);
     let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
     let threads = threads.unwrap();
     // A current-thread runtime has the main thread alone.
@@ -41,17 +34,10 @@ fn the_server_runs_a_worker_thread_per_core() {
 /// any `sub` without a word), and only when it is on.
 #[test]
 fn the_binary_warns_about_the_dev_token_endpoint() {
-    let dist = std::env::temp_dir().join(format!("colloquy-devtokens-{}", std::process::id()));
-    std::fs::create_dir_all(&dist).unwrap();
-    std::fs::write(dist.join("index.html"), "<html><head></head><body></body></html>").unwrap();
+    let dist = Dist::new("devtokens");
     let stderr_of = |dev_tokens: bool| {
-        let mut command = Command::new(env!("CARGO_BIN_EXE_colloquy-server"));
-        command
-            .args(["--dist", dist.to_str().unwrap(), "--addr", "127.0.0.1:0"])
-            .env("COLLOQUY_JWT_SECRET", "s3cret")
-            .env_remove("COLLOQUY_DEV_TOKENS")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
+        let mut command = server(&dist, &[]);
+        command.env("COLLOQUY_JWT_SECRET", "s3cret").env_remove("COLLOQUY_DEV_TOKENS").stderr(Stdio::piped());
         if dev_tokens {
             command.env("COLLOQUY_DEV_TOKENS", "1");
         }
@@ -68,7 +54,6 @@ fn the_binary_warns_about_the_dev_token_endpoint() {
     assert!(on.contains("WARNING") && on.contains("ANY subject"), "{on}");
     let off = stderr_of(false);
     assert!(!off.contains("WARNING"), "{off}");
-    let _ = std::fs::remove_dir_all(&dist);
 }
 
 /// A fake provider on 127.0.0.1 that answers every request with `401` and an error text naming
@@ -118,15 +103,10 @@ fn refusing_provider() -> std::net::SocketAddr {
 #[test]
 fn a_provider_error_goes_to_the_server_log_and_not_to_the_browser() {
     let provider = refusing_provider();
-    let dist = std::env::temp_dir().join(format!("colloquy-upstream-log-{}", std::process::id()));
-    std::fs::create_dir_all(&dist).unwrap();
-    std::fs::write(dist.join("index.html"), "<html><head></head><body></body></html>").unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_colloquy-server"))
-        .args(["--dist", dist.to_str().unwrap(), "--addr", "127.0.0.1:0"])
-        .env_remove("COLLOQUY_JWT_SECRET")
+    let dist = Dist::new("upstream-log");
+    let mut child = server(&dist, &[])
         .env("COLLOQUY_UPSTREAM_URL", format!("http://{provider}/v1/chat/completions?api-key=sekrit"))
         .env("COLLOQUY_UPSTREAM_KEY", "sk-configured")
-        .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
@@ -151,7 +131,6 @@ fn a_provider_error_goes_to_the_server_log_and_not_to_the_browser() {
     let _ = child.kill();
     let output = child.wait_with_output().unwrap();
     drop(stdout);
-    let _ = std::fs::remove_dir_all(&dist);
     let log = String::from_utf8_lossy(&output.stderr).into_owned();
 
     assert!(answer.starts_with("HTTP/1.1 200") && answer.contains("SEND_ERROR"), "{read:?} {answer} {log}");

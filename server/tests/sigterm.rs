@@ -2,25 +2,20 @@
 
 #![cfg(unix)]
 
+mod common;
+
+use common::{Dist, server};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 #[test]
 fn sigterm_lets_the_reply_in_flight_finish_then_exits() {
-    let dist = std::env::temp_dir().join(format!("colloquy-sigterm-{}", std::process::id()));
-    std::fs::create_dir_all(&dist).unwrap();
-    std::fs::write(dist.join("index.html"), "<html><head></head><body></body></html>").unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_colloquy-server"))
-        .args(["--dist", dist.to_str().unwrap(), "--addr", "127.0.0.1:0", "--drain-ms", "5000"])
+    let dist = Dist::new("sigterm");
+    let mut child = server(&dist, &["--drain-ms", "5000"])
         .env("COLLOQUY_THINK_MS", "0")
         .env("COLLOQUY_CHUNK_MS", "20")
-        .env_remove("COLLOQUY_JWT_SECRET")
-        // A store of its own (the default file is shared by every server of this user).
-        .env("COLLOQUY_DATABASE", "sqlite::memory:")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
         .spawn()
         .unwrap();
     let mut line = String::new();
@@ -55,5 +50,4 @@ fn sigterm_lets_the_reply_in_flight_finish_then_exits() {
         assert!(start.elapsed() < Duration::from_secs(8), "the server exits");
         std::thread::sleep(Duration::from_millis(50));
     }
-    let _ = std::fs::remove_dir_all(&dist);
 }
