@@ -76,18 +76,8 @@ struct Answer {
 }
 
 async fn call(app: &Router, method: &str, path: &str, auth: &str, body: Option<Value>) -> Answer {
-    let mut req = Request::builder().method(method).uri(path).header("authorization", auth);
-    let body = match body {
-        Some(b) => {
-            req = req.header("content-type", "application/json");
-            Body::from(b.to_string())
-        }
-        None => Body::empty(),
-    };
-    let res = app.clone().oneshot(req.body(body).unwrap()).await.unwrap();
-    let status = res.status();
-    let text = String::from_utf8_lossy(&res.into_body().collect().await.unwrap().to_bytes()).into_owned();
-    Answer { status, body: serde_json::from_str(&text).unwrap_or(Value::Null), text }
+    let reply = super::tests::call(app, method, path, &[("authorization", auth)], body).await;
+    Answer { status: reply.status, body: serde_json::from_str(&reply.body).unwrap_or(Value::Null), text: reply.body }
 }
 
 fn is_error(a: &Answer, status: StatusCode, code: &str) -> bool {
