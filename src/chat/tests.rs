@@ -688,14 +688,20 @@ mod live_channel {
         assert_eq!(f.chat.state.live_event_id.get_untracked(), None, "a new conversation starts afresh");
     }
 
-    #[test]
-    fn a_401_renews_the_token_once_and_a_refusal_ends_the_channel() {
+    /// A conversation handed off with the token "old", whose host renews it to "new".
+    fn handed_off_with_renewal() -> (Fixture, Rc<Scripted>) {
         let mut config = http(LiveEvents::Handoff);
         config.auth_token = Some("old".into());
         let (mut f, agent) = fixture(config, vec![queued_reply()]);
         f.on(Api::Native, "authTokenNeeded", Behaviour::Rewrite(Box::new(|v| v["authToken"] = json!("new"))));
         f.chat.send("help".into(), vec![]);
         f.settle();
+        (f, agent)
+    }
+
+    #[test]
+    fn a_401_renews_the_token_once_and_a_refusal_ends_the_channel() {
+        let (mut f, agent) = handed_off_with_renewal();
         assert_eq!(agent.requests()[0].auth_token.as_deref(), Some("old"));
         agent.push(LiveEvent::AuthExpired);
         f.pool.run_until_stalled();
@@ -716,12 +722,7 @@ mod live_channel {
 
     #[test]
     fn a_second_401_in_a_row_is_an_auth_error() {
-        let mut config = http(LiveEvents::Handoff);
-        config.auth_token = Some("old".into());
-        let (mut f, agent) = fixture(config, vec![queued_reply()]);
-        f.on(Api::Native, "authTokenNeeded", Behaviour::Rewrite(Box::new(|v| v["authToken"] = json!("new"))));
-        f.chat.send("help".into(), vec![]);
-        f.settle();
+        let (mut f, agent) = handed_off_with_renewal();
         agent.push(LiveEvent::AuthExpired);
         f.settle();
         agent.push(LiveEvent::AuthExpired);
