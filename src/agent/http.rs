@@ -4,7 +4,7 @@
 //! button). Failures map to `CONNECTION_ERROR`, `AUTH_ERROR`, `SEND_ERROR`, `NETWORK_ERROR`.
 
 use super::sse::{SseParser, from_wire, live_from_wire};
-use super::{Agent, AgentEvent, AgentRequest, LiveEvent, LiveRequest};
+use super::{Agent, AgentEvent, AgentRequest, LiveEvent, LiveRequest, SignalRequest, VisitorSignal};
 use crate::events::{ErrorCode, WidgetError};
 use futures::StreamExt;
 use futures::channel::mpsc::{UnboundedSender, unbounded};
@@ -226,6 +226,34 @@ async fn live(base: String, req: LiveRequest, tx: UnboundedSender<LiveEvent>, si
     }
 }
 
+/// POSTs one visitor signal (`/typing` without a body, `/read` with the message id). Best
+/// effort: a failure is only logged, the next signal supersedes it.
+async fn signal(base: String, req: SignalRequest) {
+    let id = &req.conversation_id;
+    let (url, body) = match &req.signal {
+        VisitorSignal::Typing => (format!("{base}/conversations/{id}/typing"), None),
+        VisitorSignal::Read { message_id } => {
+            (format!("{base}/conversations/{id}/read"), Some(json!({ "messageId": message_id })))
+        }
+    };
+    let mut request = Request::post(&url);
+    if let Some(t) = &req.auth_token {
+        request = request.header("Authorization", &format!("Bearer {t}"));
+    }
+    let sent = match body {
+        Some(body) => match request.json(&body) {
+            Ok(r) => r.send().await,
+            Err(e) => Err(e),
+        },
+        None => request.send().await,
+    };
+    match sent {
+        Ok(r) if r.ok() => {}
+        Ok(r) => web_sys::console::warn_1(&format!("Colloquy: {url} answered HTTP {}", r.status()).into()),
+        Err(e) => web_sys::console::warn_1(&format!("Colloquy: could not reach {url}: {e}").into()),
+    }
+}
+
 /// A stream of `rx` that aborts the request when dropped.
 fn guarded<T: 'static>(
     rx: futures::channel::mpsc::UnboundedReceiver<T>,
@@ -265,6 +293,10 @@ impl Agent for HttpAgent {
             let _ = tx.unbounded_send(AgentEvent::Error(error));
         }
         guarded(rx, controller)
+    }
+
+    fn signal(&self, request: SignalRequest) {
+        wasm_bindgen_futures::spawn_local(signal(self.base.clone(), request));
     }
 
     fn reset(&self) {

@@ -105,6 +105,30 @@ pub enum LiveEvent {
     Refused(WidgetError),
 }
 
+/// What the visitor does that the person on a hand-off sees (docs/agent-protocol.md, "The
+/// visitor's side").
+#[derive(Clone, Debug, PartialEq)]
+pub enum VisitorSignal {
+    /// The visitor is typing.
+    Typing,
+    /// The visitor has read the person's messages up to and including this one.
+    Read {
+        /// The person's message read last.
+        message_id: String,
+    },
+}
+
+/// A [`VisitorSignal`] for one conversation.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SignalRequest {
+    /// Conversation id.
+    pub conversation_id: String,
+    /// The bearer token, when the host configured one.
+    pub auth_token: Option<String>,
+    /// What the visitor did.
+    pub signal: VisitorSignal,
+}
+
 /// A source of replies.
 pub trait Agent {
     /// Answers one user message.
@@ -115,6 +139,13 @@ pub trait Agent {
     fn events(&self, request: LiveRequest) -> Option<LocalBoxStream<'static, LiveEvent>> {
         let _ = request;
         None
+    }
+
+    /// Tells the people on a hand-off what the visitor does, best effort (nothing is retried:
+    /// a signal that does not arrive is superseded by the next); agents without a live channel
+    /// ignore it.
+    fn signal(&self, request: SignalRequest) {
+        let _ = request;
     }
 
     /// Forgets the conversation (restart); the next message starts afresh.

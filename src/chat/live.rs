@@ -14,7 +14,7 @@
 
 use super::Chat;
 use super::state::{Handoff, Sender, Status};
-use crate::agent::{AgentEvent, LiveEvent, LiveRequest};
+use crate::agent::{AgentEvent, LiveEvent, LiveRequest, SignalRequest, VisitorSignal};
 use crate::config::{AgentConfig, LiveEvents};
 use crate::events::{EndReason, ErrorCode, Event};
 use futures::StreamExt;
@@ -30,6 +30,8 @@ pub const BACKOFF_BASE_MS: u32 = 1_000;
 pub const BACKOFF_CAP_MS: u32 = 30_000;
 /// A human's typing indicator goes away after this long without a new `typing` event (ms).
 pub const TYPING_MS: u32 = 6_000;
+/// The visitor's typing is signalled at most once per this long (ms), as the server forwards it.
+pub const TYPING_SIGNAL_MS: f64 = 2_000.0;
 /// How many recent event ids and message ids are remembered for deduplication.
 const RECENT: usize = 256;
 
@@ -100,6 +102,11 @@ pub(super) struct Live {
     pub(super) messages: RefCell<Recent>,
     /// Counts `typing` events: a timer clears the indicator only if none came since.
     typing: Cell<u32>,
+    /// When the visitor's typing was last signalled (epoch ms).
+    typing_sent_at: Cell<Option<f64>>,
+    /// The person's latest message, and the one last reported read.
+    last_human: RefCell<Option<String>>,
+    read_sent: RefCell<Option<String>>,
 }
 
 impl Chat {
@@ -153,6 +160,53 @@ impl Chat {
         self.state.set_live_event_id.set(None);
         self.live.events.borrow_mut().clear();
         self.live.messages.borrow_mut().clear();
+        self.live.last_human.borrow_mut().take();
+        self.live.read_sent.borrow_mut().take();
+    }
+
+    /// The visitor typed in the composer: while the conversation is with a person (or queued
+    /// for one), the person sees it, at most once per [`TYPING_SIGNAL_MS`].
+    pub fn visitor_typing(&self) {
+        if !matches!(self.state.handoff.get_untracked(), Handoff::Queued(_) | Handoff::Connected(_)) {
+            return;
+        }
+        let now = self.now();
+        if self.live.typing_sent_at.get().is_some_and(|at| now - at < TYPING_SIGNAL_MS) {
+            return;
+        }
+        self.live.typing_sent_at.set(Some(now));
+        self.signal(VisitorSignal::Typing);
+    }
+
+    /// A person's message was shown: read at once if the visitor can see it.
+    pub(super) fn human_message(&self, id: &str) {
+        *self.live.last_human.borrow_mut() = Some(id.to_owned());
+        self.seen_by_visitor();
+    }
+
+    /// The visitor can see the thread now (the window is open and the page shown): the person's
+    /// latest message is read, reported once.
+    pub(super) fn seen_by_visitor(&self) {
+        if self.page_hidden.get() || !self.state.view.get_untracked().main_window {
+            return;
+        }
+        let Some(last) = self.live.last_human.borrow().clone() else { return };
+        if self.live.read_sent.borrow().as_deref() == Some(last.as_str()) {
+            return;
+        }
+        *self.live.read_sent.borrow_mut() = Some(last.clone());
+        self.signal(VisitorSignal::Read { message_id: last });
+    }
+
+    /// Hands a signal to the agent, with the token as it is (a signal is not worth a renewal:
+    /// the next reply or reconnection renews it).
+    fn signal(&self, signal: VisitorSignal) {
+        let Some(conversation_id) = self.state.conversation.get_untracked() else { return };
+        if self.state.ended.get_untracked() {
+            return;
+        }
+        let auth_token = self.auth_token.borrow().clone();
+        self.agent.signal(SignalRequest { conversation_id, auth_token, signal });
     }
 
     /// The widget is going away (`destroy`): nothing of it stays connected.

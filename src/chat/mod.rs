@@ -233,6 +233,7 @@ impl Chat {
         if new.main_window {
             if !self.page_hidden.get() {
                 self.set_unread(0);
+                self.seen_by_visitor();
             }
             self.state.set_greeting.set(false);
         }
@@ -245,6 +246,7 @@ impl Chat {
         self.page_hidden.set(hidden);
         if !hidden && self.state.view.get_untracked().main_window {
             self.set_unread(0);
+            self.seen_by_visitor();
         }
     }
 

@@ -265,6 +265,7 @@ impl Chat {
             None => self.state.push(fresh),
         }
         if message.from == AgentKind::Human {
+            self.human_message(&message.id);
             // A human answering has read what the visitor wrote: the visitor's messages since the
             // last one already read (newest first, so the work is what is new, not the thread).
             self.state.messages.with_untracked(|ms| {

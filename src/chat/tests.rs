@@ -534,7 +534,7 @@ fn a_reload_mid_handoff_keeps_the_human_the_notices_and_the_unread_count() {
 
 mod live_channel {
     use super::*;
-    use crate::agent::{AgentEvent, AgentRequest, LiveEvent, LiveRequest};
+    use crate::agent::{AgentEvent, AgentRequest, LiveEvent, LiveRequest, SignalRequest, VisitorSignal};
     use crate::config::{AgentConfig, LiveEvents};
     use crate::events::{AgentKind, ContentItem};
     use futures::StreamExt;
@@ -546,6 +546,7 @@ mod live_channel {
     struct Scripted {
         replies: RefCell<Vec<Vec<AgentEvent>>>,
         connections: RefCell<Vec<(LiveRequest, UnboundedSender<LiveEvent>)>>,
+        signals: RefCell<Vec<SignalRequest>>,
     }
 
     impl Agent for Scripted {
@@ -559,12 +560,20 @@ mod live_channel {
             self.connections.borrow_mut().push((request, tx));
             Some(rx.boxed_local())
         }
+
+        fn signal(&self, request: SignalRequest) {
+            self.signals.borrow_mut().push(request);
+        }
     }
 
     impl Scripted {
         fn push(&self, event: LiveEvent) {
             let connections = self.connections.borrow();
             connections.last().expect("a connection").1.unbounded_send(event).expect("the stream is open");
+        }
+
+        fn signals(&self) -> Vec<VisitorSignal> {
+            self.signals.borrow().iter().map(|r| r.signal.clone()).collect()
         }
 
         fn requests(&self) -> Vec<LiveRequest> {
@@ -686,6 +695,51 @@ mod live_channel {
         assert_eq!(ids, [user.as_str(), "b-1", "h-1", "h-2"]);
         assert_eq!(f.chat.state.message(&user).unwrap().status.get_untracked(), Status::Read);
         assert_eq!(f.chat.state.live_event_id.get_untracked(), None, "a new conversation starts afresh");
+    }
+
+    /// The visitor's side of a hand-off: typing reaches the person while one has (or is about to
+    /// have) the conversation, at most once per 2 s; the person's latest message is reported
+    /// read once the visitor can see it, and only once.
+    #[test]
+    fn the_person_sees_the_visitor_typing_and_reading() {
+        let mut config = http(LiveEvents::Handoff);
+        config.auth_token = Some("t".into());
+        let (mut f, agent) = fixture(config, vec![queued_reply()]);
+        f.chat.visitor_typing();
+        assert!(agent.signals().is_empty(), "no hand-off: nobody to tell");
+        f.chat.send("a human, please".into(), vec![]);
+        f.settle();
+        f.chat.visitor_typing();
+        f.chat.visitor_typing();
+        f.rt.advance(1_000.0);
+        f.chat.visitor_typing();
+        assert_eq!(agent.signals(), [VisitorSignal::Typing], "at most one per 2 s");
+        f.rt.advance(1_000.0);
+        f.chat.visitor_typing();
+        assert_eq!(agent.signals(), [VisitorSignal::Typing, VisitorSignal::Typing]);
+        let request = agent.signals.borrow()[0].clone();
+        assert_eq!(Some(request.conversation_id), f.chat.state.conversation.get_untracked());
+        assert_eq!(request.auth_token.as_deref(), Some("t"));
+        // The person writes while the window is closed: not read yet.
+        agent.push(LiveEvent::Opened);
+        agent.push(event(1, AgentEvent::Connected { agent_name: "Dana".into() }));
+        agent.push(event(2, AgentEvent::Message(human("h-1", "Hi, I'm Dana"))));
+        f.settle();
+        assert_eq!(agent.signals().len(), 2, "the window is closed: not read");
+        f.chat.open();
+        f.settle();
+        let read = |id: &str| VisitorSignal::Read { message_id: id.into() };
+        assert_eq!(agent.signals().last(), Some(&read("h-1")), "seen when the window opens");
+        agent.push(event(3, AgentEvent::Message(human("h-2", "Anything else?"))));
+        f.settle();
+        assert_eq!(agent.signals().last(), Some(&read("h-2")), "seen as it arrives");
+        f.chat.page_visibility(true);
+        f.chat.page_visibility(false);
+        f.chat.close(ViewChangeReason::CalledChangeView);
+        f.chat.open();
+        f.settle();
+        let reads = agent.signals().iter().filter(|s| matches!(s, VisitorSignal::Read { .. })).count();
+        assert_eq!(reads, 2, "each reported once");
     }
 
     /// A conversation handed off with the token "old", whose host renews it to "new".

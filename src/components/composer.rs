@@ -168,7 +168,10 @@ pub fn Composer() -> impl IntoView {
                     placeholder=move || state.t(Key::MessagePlaceholder)
                     disabled=move || !state.ready.get()
                     prop:value=draft
-                    on:input=move |ev| set_draft.set(event_target_value(&ev))
+                    on:input=move |ev| {
+                        set_draft.set(event_target_value(&ev));
+                        chat.get().visitor_typing();
+                    }
                     on:keydown=on_keydown
                 ></textarea>
                 <Show

@@ -68,12 +68,7 @@ async function visitor(browser: Browser) {
   const sent = page.waitForRequest((r) => /\/api\/conversations\/[\w-]+\/messages$/.test(r.url()));
   await widget.send("/handoff");
   const id = /\/conversations\/([\w-]+)\/messages$/.exec((await sent).url())![1];
-  const typing = () =>
-    page.evaluate(
-      async ([url, t]) => (await fetch(url, { method: "POST", headers: { Authorization: `Bearer ${t}` } })).status,
-      [`${api}/conversations/${id}/typing`, visitorToken],
-    );
-  return { page, widget, lines, typing, title: `Visitor ${id.slice(0, 8)}` };
+  return { page, widget, lines, title: `Visitor ${id.slice(0, 8)}` };
 }
 
 /** Zero axe-core violations, light and dark. */
@@ -143,12 +138,11 @@ test("a handoff staffed from the console: queued, taken, messages and typing bot
   await v.widget.expectReply("Hi, I'm Dana. How can I help?");
   await expect(agent.reply).toHaveValue("");
   await expect(agent.thread.getByRole("listitem").filter({ hasText: "How can I help?" })).toContainText("You");
+  // The visitor has the window open: the agent's message is reported read.
+  await expect(agent.thread.getByRole("listitem").filter({ hasText: "How can I help?" })).toContainText("Seen");
   await accessible(agent.page);
-  // The visitor types: the agent sees it, then the message, live. (The widget does not call
-  // the visitor's typing endpoint yet, docs/agent-protocol.md "The visitor's side": the call is
-  // made here as the widget would, with the visitor's token.)
+  // The visitor types: the agent sees it, then the message, live.
   await v.widget.messageBox.pressSequentially("My order");
-  expect(await v.typing()).toBe(204);
   await expect(agent.page.getByText("The visitor is typing…")).toBeVisible();
   await v.widget.messageBox.fill("My order has not arrived.");
   await v.widget.scope.getByRole("button", { name: "Send" }).click();
