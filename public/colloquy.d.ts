@@ -641,7 +641,11 @@ declare namespace Colloquy {
   /**
    * Milliseconds between streamed chunks (default 35).
    */
-  chunkMs?: number, } | { "kind": "http",
+  chunkMs?: number,
+  /**
+   * Milliseconds the agent "thinks" (typing shown) before each reply (default 250).
+   */
+  thinkMs?: number, } | { "kind": "http",
   /**
    * Base URL of the agent API.
    */

@@ -48,6 +48,9 @@ pub enum AgentConfig {
         /// Milliseconds between streamed chunks (default 35).
         #[cfg_attr(test, ts(optional, rename = "chunkMs"))]
         chunk_ms: Option<u32>,
+        /// Milliseconds the agent "thinks" (typing shown) before each reply (default 250).
+        #[cfg_attr(test, ts(optional, rename = "thinkMs"))]
+        think_ms: Option<u32>,
     },
     /// An agent server speaking Colloquy's HTTP + SSE protocol (docs/agent-protocol.md).
     Http {
@@ -74,18 +77,18 @@ pub enum LiveEvents {
 
 impl Default for AgentConfig {
     fn default() -> Self {
-        AgentConfig::Demo { chunk_ms: None }
+        AgentConfig::Demo { chunk_ms: None, think_ms: None }
     }
 }
 
 impl AgentConfig {
-    /// Reads `{kind: "demo", chunkMs?}` or `{kind: "http", url, events?}`; any other key is an
+    /// Reads `{kind: "demo", chunkMs?, thinkMs?}` or `{kind: "http", url, events?}`; any other key is an
     /// error. An unknown `events` value is not read here: [`Config::parse`] reports it as
     /// `agent.events` and keeps the agent.
     pub fn from_value(v: &Value) -> Result<AgentConfig, String> {
         let obj = v.as_object().ok_or("must be an object")?;
         let allowed: &[&str] = match obj.get("kind").and_then(Value::as_str) {
-            Some("demo") => &["kind", "chunkMs"],
+            Some("demo") => &["kind", "chunkMs", "thinkMs"],
             Some("http") => &["kind", "url", "events"],
             Some(other) => return Err(format!("`kind` `{other}` is not one of demo, http")),
             None => return Err("needs `kind`: \"demo\" or \"http\"".into()),
@@ -98,11 +101,11 @@ impl AgentConfig {
             let events = obj.get("events").and_then(|e| LiveEvents::deserialize(e).ok()).unwrap_or_default();
             return Ok(AgentConfig::Http { url: url.to_owned(), events });
         }
-        let chunk_ms = match obj.get("chunkMs") {
-            None | Some(Value::Null) => None,
-            Some(n) => Some(n.as_u64().and_then(|n| u32::try_from(n).ok()).ok_or("`chunkMs` must be a whole number")?),
+        let ms = |key: &str| match obj.get(key) {
+            None | Some(Value::Null) => Ok(None),
+            Some(n) => n.as_u64().and_then(|n| u32::try_from(n).ok()).map(Some).ok_or(format!("`{key}` must be a whole number")),
         };
-        Ok(AgentConfig::Demo { chunk_ms })
+        Ok(AgentConfig::Demo { chunk_ms: ms("chunkMs")?, think_ms: ms("thinkMs")? })
     }
 }
 
@@ -905,7 +908,10 @@ mod tests {
     #[test]
     fn agents() {
         let agent = |v: Value| AgentConfig::from_value(&v);
-        assert_eq!(agent(json!({"kind": "demo", "chunkMs": 5})), Ok(AgentConfig::Demo { chunk_ms: Some(5) }));
+        assert_eq!(agent(json!({"kind": "demo", "chunkMs": 5})), Ok(AgentConfig::Demo { chunk_ms: Some(5), think_ms: None }));
+        let paced = agent(json!({"kind": "demo", "chunkMs": 0, "thinkMs": 0}));
+        assert_eq!(paced, Ok(AgentConfig::Demo { chunk_ms: Some(0), think_ms: Some(0) }));
+        assert!(agent(json!({"kind": "demo", "thinkMs": -1})).unwrap_err().contains("`thinkMs`"));
         let http = |events| Ok(AgentConfig::Http { url: "/api".into(), events });
         assert_eq!(agent(json!({"kind": "http", "url": "/api"})), http(LiveEvents::Handoff));
         assert_eq!(agent(json!({"kind": "http", "url": "/api", "events": "always"})), http(LiveEvents::Always));

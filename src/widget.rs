@@ -28,9 +28,12 @@ use wasm_bindgen::{JsCast, JsValue};
 /// Builds the controller for `config` with the agent it names.
 pub fn build_chat(config: Config, rt: Rc<dyn Runtime>, sink: Rc<dyn HostSink>) -> Rc<Chat> {
     let agent: Rc<dyn Agent> = match &config.agent {
-        AgentConfig::Demo { chunk_ms } => {
+        AgentConfig::Demo { chunk_ms, think_ms } => {
             let defaults = DemoOptions::default();
-            let options = DemoOptions { chunk_ms: chunk_ms.unwrap_or(defaults.chunk_ms), ..defaults };
+            let options = DemoOptions {
+                chunk_ms: chunk_ms.unwrap_or(defaults.chunk_ms),
+                think_ms: think_ms.unwrap_or(defaults.think_ms),
+            };
             Rc::new(DemoAgent::new(rt.clone(), options))
         }
         AgentConfig::Http { url, .. } => Rc::new(crate::agent::http::HttpAgent::new(url)),

@@ -216,6 +216,9 @@ impl Agent for DemoAgent {
         self.rt.spawn(Box::pin(async move {
             for step in steps {
                 match step {
+                    // A pace of 0 does not wait at all (a 0 ms timer still costs a browser's
+                    // 4 ms clamp per chunk).
+                    Step::Sleep(0) if options.think_ms == 0 => {}
                     Step::Sleep(0) => rt.sleep(options.think_ms).await,
                     Step::Sleep(ms) => rt.sleep(ms).await,
                     Step::Emit(ev) => {
@@ -229,7 +232,9 @@ impl Agent for DemoAgent {
                             if tx.unbounded_send(delta).is_err() {
                                 return;
                             }
-                            rt.sleep(options.chunk_ms).await;
+                            if options.chunk_ms > 0 {
+                                rt.sleep(options.chunk_ms).await;
+                            }
                         }
                         let _ = tx.unbounded_send(AgentEvent::Message(message));
                     }
