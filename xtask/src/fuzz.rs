@@ -67,7 +67,8 @@ pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask lives in the workspace").to_owned()
 }
 
-/// Installs cargo-fuzz, builds every target once, then runs each for `plan.seconds`.
+/// Installs cargo-fuzz, builds every target once, then runs each for `plan.seconds`, two at a
+/// time.
 pub fn fuzz(root: &Path, plan: &Plan) -> Result<(), String> {
     step("nightly toolchain (cargo-fuzz needs it)", || {
         let version = capture(Command::new("rustc").args(["+nightly", "--version"]))
@@ -85,20 +86,55 @@ pub fn fuzz(root: &Path, plan: &Plan) -> Result<(), String> {
         run(Command::new("cargo").args(["+stable", "install", "cargo-fuzz", "--version", CARGO_FUZZ, "--locked"]))
     })?;
     step("build fuzz targets (nightly, debug assertions)", || run(&mut cargo_fuzz(root, "build", None)))?;
-    for target in &plan.targets {
-        step(&format!("fuzz {target} ({} s)", plan.seconds), || {
-            let work = root.join("fuzz/target/corpus").join(target);
-            std::fs::create_dir_all(&work).map_err(|e| format!("{}: {e}", work.display()))?;
-            let seeds = root.join("fuzz/corpus").join(target);
-            let mut cmd = cargo_fuzz(root, "run", Some(target));
-            // New inputs go to the first directory (not committed); the seeds are only read.
-            cmd.arg(&work).arg(&seeds).arg("--").args(libfuzzer_args(plan.seconds));
-            run(&mut cmd).map_err(|e| {
-                format!("{e}\n    the failing input is in fuzz/artifacts/{target}/ (replay: cargo +nightly fuzz run --fuzz-dir fuzz {target} <file>)")
-            })
+    // Two targets at a time on two cores or more: each still gets its full time on a core of
+    // its own, and the whole run takes half as long.
+    let parallel = std::thread::available_parallelism().map_or(1, |n| n.get().min(2));
+    for group in plan.targets.chunks(parallel) {
+        let names = group.join(" and ");
+        step(&format!("fuzz {names} ({} s)", plan.seconds), || {
+            let running = group.iter().map(|t| start_target(root, t, plan.seconds)).collect::<Result<Vec<_>, _>>()?;
+            let mut failed = Vec::new();
+            for (target, mut child, log) in running {
+                let status = child.wait().map_err(|e| format!("fuzz {target}: {e}"))?;
+                let text = std::fs::read_to_string(&log).unwrap_or_default();
+                let lines: Vec<&str> = text.lines().collect();
+                // libFuzzer's final statistics on success, the whole tail of the report on failure.
+                let tail = if status.success() { 12 } else { 80 };
+                println!("    -- {target} ({status}), the end of {}:", log.display());
+                for line in &lines[lines.len().saturating_sub(tail)..] {
+                    println!("    {line}");
+                }
+                if !status.success() {
+                    failed.push(format!(
+                        "fuzz {target} failed ({status}); the failing input is in fuzz/artifacts/{target}/ (replay: cargo +nightly fuzz run --fuzz-dir fuzz {target} <file>)"
+                    ));
+                }
+            }
+            if failed.is_empty() { Ok(()) } else { Err(failed.join("\n")) }
         })?;
     }
     Ok(())
+}
+
+/// Starts one bounded run of `target` in the background, its output in
+/// `fuzz/target/logs/<target>.log`.
+fn start_target(root: &Path, target: &str, seconds: u64) -> Result<(String, std::process::Child, PathBuf), String> {
+    let work = root.join("fuzz/target/corpus").join(target);
+    let logs = root.join("fuzz/target/logs");
+    for dir in [&work, &logs] {
+        std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    }
+    let log = logs.join(format!("{target}.log"));
+    let out = std::fs::File::create(&log).map_err(|e| format!("{}: {e}", log.display()))?;
+    let err = out.try_clone().map_err(|e| format!("{}: {e}", log.display()))?;
+    let seeds = root.join("fuzz/corpus").join(target);
+    let mut cmd = cargo_fuzz(root, "run", Some(target));
+    // New inputs go to the first directory (not committed); the seeds are only read.
+    cmd.arg(&work).arg(&seeds).arg("--").args(libfuzzer_args(seconds));
+    cmd.stdin(std::process::Stdio::null()).stdout(out).stderr(err);
+    println!("    $ cargo +nightly fuzz run {target} ... -max_total_time={seconds}  (log: {})", log.display());
+    let child = cmd.spawn().map_err(|e| format!("cannot run cargo fuzz run {target}: {e}"))?;
+    Ok((target.to_owned(), child, log))
 }
 
 /// `cargo +nightly fuzz <sub> [target]` with the options every build shares: no sanitizer (safe
