@@ -103,7 +103,11 @@ impl AgentConfig {
         }
         let ms = |key: &str| match obj.get(key) {
             None | Some(Value::Null) => Ok(None),
-            Some(n) => n.as_u64().and_then(|n| u32::try_from(n).ok()).map(Some).ok_or(format!("`{key}` must be a whole number")),
+            Some(n) => n
+                .as_u64()
+                .and_then(|n| u32::try_from(n).ok())
+                .map(Some)
+                .ok_or(format!("`{key}` must be a whole number")),
         };
         Ok(AgentConfig::Demo { chunk_ms: ms("chunkMs")?, think_ms: ms("thinkMs")? })
     }
@@ -908,7 +912,10 @@ mod tests {
     #[test]
     fn agents() {
         let agent = |v: Value| AgentConfig::from_value(&v);
-        assert_eq!(agent(json!({"kind": "demo", "chunkMs": 5})), Ok(AgentConfig::Demo { chunk_ms: Some(5), think_ms: None }));
+        assert_eq!(
+            agent(json!({"kind": "demo", "chunkMs": 5})),
+            Ok(AgentConfig::Demo { chunk_ms: Some(5), think_ms: None })
+        );
         let paced = agent(json!({"kind": "demo", "chunkMs": 0, "thinkMs": 0}));
         assert_eq!(paced, Ok(AgentConfig::Demo { chunk_ms: Some(0), think_ms: Some(0) }));
         assert!(agent(json!({"kind": "demo", "thinkMs": -1})).unwrap_err().contains("`thinkMs`"));
