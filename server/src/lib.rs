@@ -328,6 +328,7 @@ fn api_router(api: ApiOptions, options: &Options, store: Store) -> Router {
         .route("/conversations/{id}/events", get(live::visitor_events))
         .route("/conversations/{id}/typing", post(live::visitor_typing))
         .route("/conversations/{id}/read", post(live::visitor_read))
+        .route("/conversations/{id}/end", post(live::visitor_end))
         .layer(middleware::from_fn_with_state(state.clone(), require_token));
     let agents = live::agent_router().layer(middleware::from_fn_with_state(state.clone(), live::require_agent));
     // A body announced larger than the limit is refused at once (413); a body that trickles is

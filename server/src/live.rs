@@ -236,6 +236,29 @@ pub(crate) async fn visitor_read(
     }
 }
 
+/// `POST /api/conversations/{id}/end`: the visitor (or the host page) ended the conversation
+/// while it was queued for or with a person: it leaves the queue, or the person's hands
+/// (`handoff` ended on the visitor's stream, the change on the agents'). `204`, also when it was
+/// not with a person (nothing to end).
+pub(crate) async fn visitor_end(
+    State(st): State<Shared>,
+    subject: Option<Extension<Subject>>,
+    Path(id): Path<String>,
+) -> Response {
+    let c = match visitors_conversation(&st, &id, subject.as_ref().map(|s| s.0.0.as_str())).await {
+        Ok(c) => c,
+        Err(answer) => return answer,
+    };
+    if c.status.with_human() {
+        let (_, ended) = to_wire(&AgentEvent::Ended);
+        let events = vec![NewEvent::new(Audience::Visitor, "handoff", ended)];
+        if let Err(e) = st.store.end(&id, None, events).await {
+            return store_error(e);
+        }
+    }
+    StatusCode::NO_CONTENT.into_response()
+}
+
 // ---------------------------------------------------------------------------------------------
 // The agent API.
 

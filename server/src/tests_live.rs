@@ -462,6 +462,45 @@ async fn the_agents_stream_shows_the_queue_visitor_messages_and_typing() {
 }
 
 #[tokio::test]
+async fn the_visitor_ends_a_handoff_queued_or_taken_and_the_agents_see_it() {
+    for url in databases("visitor_end").await {
+        let (app, _store) = instance(&url, &options(StoreLimits::default()), Limits::default());
+        let (v, dana) = (visitor("v"), agent_token("dana"));
+        // Queued, then ended by the visitor: it leaves the queue.
+        say(&app, &v, "E1", "m1", "/handoff").await;
+        let other = call(&app, "POST", "/api/conversations/E1/end", &visitor("mallory"), None).await;
+        assert!(is_error(&other, StatusCode::FORBIDDEN, "FORBIDDEN"), "{}", other.text);
+        let end = call(&app, "POST", "/api/conversations/E1/end", &v, None).await;
+        assert_eq!(end.status, StatusCode::NO_CONTENT, "{}", end.text);
+        let inbox = call(&app, "GET", "/api/agent/conversations", &dana, None).await;
+        assert_eq!(inbox.body["queue"], json!([]), "{}", inbox.text);
+        let take = call(&app, "POST", "/api/agent/conversations/E1/take", &dana, None).await;
+        assert!(is_error(&take, StatusCode::CONFLICT, "CONFLICT"), "{}", take.text);
+        // Taken, then ended by the visitor: the agent's console hears of it, the visitor's
+        // stream gets `handoff` ended, and a second end changes nothing.
+        say(&app, &v, "E2", "m1", "/handoff").await;
+        call(&app, "POST", "/api/agent/conversations/E2/take", &dana, None).await;
+        let mut console = open(&app, "/api/agent/events", &dana, None).await.map_err(|a| a.text).unwrap();
+        assert_eq!(console.next(1).await[0].data["mine"][0]["id"], "E2");
+        let mut live = open(&app, "/api/conversations/E2/events", &v, None).await.map_err(|a| a.text).unwrap();
+        let before = live.next(2).await;
+        assert_eq!(names(&before), ["handoff", "read"], "{before:?}");
+        assert_eq!(before[0].data["status"], "connected", "{before:?}");
+        assert_eq!(call(&app, "POST", "/api/conversations/E2/end", &v, None).await.status, StatusCode::NO_CONTENT);
+        let got = console.next(1).await;
+        assert_eq!((got[0].name.as_str(), got[0].data["status"].as_str()), ("conversation", Some("ended")), "{got:?}");
+        let got = live.next(1).await;
+        assert_eq!((got[0].name.as_str(), got[0].data["status"].as_str()), ("handoff", Some("ended")), "{got:?}");
+        assert_eq!(call(&app, "POST", "/api/conversations/E2/end", &v, None).await.status, StatusCode::NO_CONTENT);
+        let write =
+            call(&app, "POST", "/api/agent/conversations/E2/messages", &dana, Some(json!({"text": "hi"}))).await;
+        assert!(is_error(&write, StatusCode::CONFLICT, "CONFLICT"), "{}", write.text);
+        let missing = call(&app, "POST", "/api/conversations/nope/end", &v, None).await;
+        assert!(is_error(&missing, StatusCode::NOT_FOUND, "NOT_FOUND"), "{}", missing.text);
+    }
+}
+
+#[tokio::test]
 async fn nobody_answers_the_visitor_is_offered_the_lead_form_and_the_conversation_stays() {
     for url in databases("timeout").await {
         let stores = StoreLimits { queue_timeout: Some(Duration::from_millis(500)), ..StoreLimits::default() };

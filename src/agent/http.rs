@@ -226,12 +226,13 @@ async fn live(base: String, req: LiveRequest, tx: UnboundedSender<LiveEvent>, si
     }
 }
 
-/// POSTs one visitor signal (`/typing` without a body, `/read` with the message id). Best
-/// effort: a failure is only logged, the next signal supersedes it.
+/// POSTs one visitor signal (`/typing` and `/end` without a body, `/read` with the message id).
+/// Best effort: a failure is only logged, the next signal supersedes it.
 async fn signal(base: String, req: SignalRequest) {
     let id = &req.conversation_id;
     let (url, body) = match &req.signal {
         VisitorSignal::Typing => (format!("{base}/conversations/{id}/typing"), None),
+        VisitorSignal::End => (format!("{base}/conversations/{id}/end"), None),
         VisitorSignal::Read { message_id } => {
             (format!("{base}/conversations/{id}/read"), Some(json!({ "messageId": message_id })))
         }

@@ -116,6 +116,9 @@ pub enum VisitorSignal {
         /// The person's message read last.
         message_id: String,
     },
+    /// The visitor or the host page ended the conversation while it was queued for or with a
+    /// person.
+    End,
 }
 
 /// A [`VisitorSignal`] for one conversation.

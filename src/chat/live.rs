@@ -178,6 +178,14 @@ impl Chat {
         self.signal(VisitorSignal::Typing);
     }
 
+    /// The visitor or the host ends the conversation (not the person): a person who has it, or
+    /// the queue, is told.
+    pub(super) fn ending_handoff(&self) {
+        if matches!(self.state.handoff.get_untracked(), Handoff::Queued(_) | Handoff::Connected(_)) {
+            self.signal(VisitorSignal::End);
+        }
+    }
+
     /// A person's message was shown: read at once if the visitor can see it.
     pub(super) fn human_message(&self, id: &str) {
         *self.live.last_human.borrow_mut() = Some(id.to_owned());

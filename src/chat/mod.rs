@@ -337,6 +337,9 @@ impl Chat {
         if self.state.ended.get_untracked() {
             return;
         }
+        if reason != EndReason::Agent {
+            self.ending_handoff();
+        }
         self.state.set_ended.set(true);
         self.state.set_handoff.set(Handoff::None);
         self.state.set_typing.set(false);
@@ -358,6 +361,7 @@ impl Chat {
             if let Some(id) = this.state.conversation.get_untracked()
                 && !this.state.ended.get_untracked()
             {
+                this.ending_handoff();
                 this.dispatcher.post(Event::ConversationEnded { conversation_id: id, reason: EndReason::Restart });
             }
             this.state.set_messages.set(Vec::new());

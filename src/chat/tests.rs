@@ -742,6 +742,30 @@ mod live_channel {
         assert_eq!(reads, 2, "each reported once");
     }
 
+    /// The visitor or the host ending a handed-off conversation tells the server; the person
+    /// ending it does not come back as a signal, nor does a conversation no one was handed.
+    #[test]
+    fn ending_a_handoff_from_the_visitors_side_tells_the_server() {
+        let end = |ending: &dyn Fn(&Fixture)| {
+            let (mut f, agent) = fixture(http(LiveEvents::Handoff), vec![queued_reply()]);
+            f.chat.send("a human, please".into(), vec![]);
+            f.settle();
+            ending(&f);
+            f.settle();
+            agent.signals()
+        };
+        assert_eq!(end(&|f| f.chat.end_conversation(EndReason::User)), [VisitorSignal::End]);
+        assert_eq!(end(&|f| f.chat.end_conversation(EndReason::Host)), [VisitorSignal::End]);
+        assert_eq!(end(&|f| f.chat.restart()), [VisitorSignal::End]);
+        assert_eq!(end(&|f| f.chat.end_conversation(EndReason::Agent)), []);
+        let (mut f, agent) = fixture(http(LiveEvents::Handoff), vec![vec![AgentEvent::Accepted]]);
+        f.chat.send("hi".into(), vec![]);
+        f.settle();
+        f.chat.end_conversation(EndReason::User);
+        f.settle();
+        assert_eq!(agent.signals(), [], "no hand-off: nobody to tell");
+    }
+
     /// A conversation handed off with the token "old", whose host renews it to "new".
     fn handed_off_with_renewal() -> (Fixture, Rc<Scripted>) {
         let mut config = http(LiveEvents::Handoff);
