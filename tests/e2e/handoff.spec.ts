@@ -183,6 +183,24 @@ for (const mode of MODES) {
   });
 }
 
+test("the visitor ends a conversation a person has: it ends for the person too", async ({ page, request }) => {
+  server = await start();
+  const widget = await visit(page, "iframe");
+  await widget.send("/handoff");
+  await widget.expectReply("Let me connect you");
+  const dana = new Person(request);
+  const id = await dana.queued();
+  expect((await dana.post(id, "take")).status()).toBe(200);
+  await expect(widget.scope.locator(".cq-status")).toHaveText("Dana · Team member");
+  await widget.button("End conversation").click();
+  await expect(widget.scope.locator(".cq-status")).toHaveText("Conversation ended");
+  // The widget told the server (POST .../end): the person's conversation has ended.
+  await expect.poll(async () => (await dana.conversation(id)).status).toBe("ended");
+  expect((await dana.inbox()).mine).toEqual([]);
+  expect((await dana.post(id, "messages", { text: "Are you still there?" })).status()).toBe(409);
+  expect((await native(page)).filter((n) => n.startsWith("error:"))).toEqual([]);
+});
+
 test("nobody takes the conversation within the queue time-out: the visitor gets the lead form", async ({ page, request }) => {
   server = await start(2);
   const widget = await visit(page, "iframe");
