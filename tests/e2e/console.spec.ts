@@ -113,6 +113,8 @@ test("sign-in: a visitor's token and an expired agent token are refused with the
 });
 
 test("a handoff staffed from the console: queued, taken, messages and typing both ways, ended", async ({ browser }) => {
+  // Two browser contexts and four axe passes: about 15 s on CI, more on a loaded machine.
+  test.setTimeout(60_000);
   const agent = await AgentConsole.open(browser, token("--agent", "Dana"));
   await expect(agent.page.getByRole("status").filter({ hasText: "Live" })).toBeVisible();
   const v = await visitor(browser);
