@@ -19,8 +19,9 @@ pub const GOAL: u64 = 200 * 1024;
 ///
 /// Release panics trap at once (`-Cpanic=immediate-abort`, no location strings): 384.5 KB; then
 /// issue 12's live channel (the conversation's event stream, reconnection, dedup) added 7.5 KB:
-/// 392.0 KB measured merged.
-pub const BUDGET: u64 = 394 * 1024;
+/// 392.0 KB measured merged. The hand-off's visitor signals (typing, read receipts, the end of a
+/// handed-off conversation) and the demo agent's `thinkMs` took it to 394.4 KB.
+pub const BUDGET: u64 = 396 * 1024;
 /// embed.js, gzipped: the only script every host page downloads. Its goal is 3 KB; the loading
 /// modes' placeholder launcher and the stream bookkeeping took it to about 4.3 KB (not met), so
 /// the budget holds it there until the bridge code is split out.
