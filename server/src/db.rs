@@ -978,7 +978,7 @@ impl Store {
         let cutoff = now_ms() - b.reply_ttl.as_millis() as i64;
         sqlx::query("DELETE FROM colloquy_replies WHERE used_at <= $1").bind(cutoff).execute(self.pool()).await?;
         loop {
-            let row = sqlx::query("SELECT COUNT(*), COALESCE(SUM(bytes), 0) FROM colloquy_replies")
+            let row = sqlx::query("SELECT COUNT(*), CAST(COALESCE(SUM(bytes), 0) AS BIGINT) FROM colloquy_replies")
                 .fetch_one(self.pool())
                 .await?;
             let (count, bytes): (i64, i64) = (row.try_get(0)?, row.try_get(1)?);
@@ -1051,7 +1051,7 @@ impl Store {
         self.delete(&ids).await?;
         self.evict_beyond_count().await?;
         loop {
-            let bytes: i64 = sqlx::query("SELECT COALESCE(SUM(bytes), 0) FROM colloquy_conversations")
+            let bytes: i64 = sqlx::query("SELECT CAST(COALESCE(SUM(bytes), 0) AS BIGINT) FROM colloquy_conversations")
                 .fetch_one(self.pool())
                 .await?
                 .try_get(0)?;
